@@ -1,0 +1,47 @@
+-- Deploy pg-session-manager:last_activity_backfill to pg
+-- requires: session_columns
+-- No BEGIN/COMMIT: this change commits as it goes, so a million-row table is never locked
+-- as a whole and autovacuum can reclaim the old row versions between batches. Idempotent:
+-- run again after a failure, it goes on where it stopped.
+SET lock_timeout = '3s';
+SET client_min_messages = warning;
+SET statement_timeout = 0;
+
+-- Existing rows: "lastActivity" is the moment the application last changed the session,
+-- "updatedAt" read in the server's TimeZone, not the time of this migration: a session idle
+-- for two days must not look fresh after the deploy. Walks the primary key in batches of
+-- 5,000 rows (about 40 ms each on 2 cores), committing after each, so the application's
+-- writers wait at most one batch on a row lock.
+DO $$
+DECLARE
+  last_id text := '';
+  batch_last text;
+BEGIN
+  LOOP
+    WITH batch AS (
+      SELECT c.id FROM public."conversationSessions" c
+      WHERE c.id OPERATOR(pg_catalog.>) last_id
+      ORDER BY c.id LIMIT 5000
+    ), filled AS (
+      UPDATE public."conversationSessions" c
+      SET "lastActivity" = c."updatedAt"::timestamptz
+      FROM batch
+      WHERE c.id OPERATOR(pg_catalog.=) batch.id AND c."lastActivity" IS NULL
+    )
+    SELECT pg_catalog.max(batch.id) INTO batch_last FROM batch;
+    EXIT WHEN batch_last IS NULL;
+    last_id := batch_last;
+    COMMIT;
+  END LOOP;
+END
+$$;
+
+-- NOT NULL without a long exclusive lock: a NOT VALID check is added in a moment, validated
+-- under SHARE UPDATE EXCLUSIVE (the application keeps reading and writing during the scan),
+-- then SET NOT NULL uses the validated check instead of scanning under ACCESS EXCLUSIVE.
+ALTER TABLE public."conversationSessions" DROP CONSTRAINT IF EXISTS "conversationSessions_lastActivity_not_null";
+ALTER TABLE public."conversationSessions"
+  ADD CONSTRAINT "conversationSessions_lastActivity_not_null" CHECK ("lastActivity" IS NOT NULL) NOT VALID;
+ALTER TABLE public."conversationSessions" VALIDATE CONSTRAINT "conversationSessions_lastActivity_not_null";
+ALTER TABLE public."conversationSessions" ALTER COLUMN "lastActivity" SET NOT NULL;
+ALTER TABLE public."conversationSessions" DROP CONSTRAINT "conversationSessions_lastActivity_not_null";

@@ -1,0 +1,2 @@
+-- Revert pg-session-manager:app_tables_check from pg
+-- The check created nothing, so there is nothing to undo.

@@ -1,0 +1,4 @@
+-- Revert pg-session-manager:schema from pg
+BEGIN;
+DROP SCHEMA session_manager;
+COMMIT;

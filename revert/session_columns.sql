@@ -1,0 +1,9 @@
+-- Revert pg-session-manager:session_columns from pg
+-- DROP COLUMN only marks the columns dropped in the catalog: no rewrite.
+SET lock_timeout = '3s';
+BEGIN;
+ALTER TABLE public."conversationSessions"
+  DROP COLUMN "chatId",
+  DROP COLUMN "isActive",
+  DROP COLUMN "lastActivity";
+COMMIT;

@@ -1,0 +1,3 @@
+-- Revert pg-session-manager:sessions_active_index from pg
+SET lock_timeout = '3s';
+DROP INDEX CONCURRENTLY IF EXISTS public.conversation_sessions_active_user;
