@@ -1,0 +1,36 @@
+#!/usr/bin/env bash
+# Installs what the demo, the tests and the benchmarks need on Debian 12 / Ubuntu, idempotently:
+# PostgreSQL 15 with pg_cron, pgTAP, sqitch, pg_prove, then a virtual environment (.venv) with
+# the Python client and the test tools. Quiet when everything is already there.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+APT_PACKAGES=(postgresql-15 postgresql-client-15 postgresql-15-cron postgresql-15-pgtap sqitch
+              libdbd-pg-perl libtap-parser-sourcehandler-pgtap-perl pgbouncer
+              prometheus prometheus-postgres-exporter)
+missing=()
+for p in "${APT_PACKAGES[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "setup: installing ${missing[*]}"
+  SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO="sudo"
+  $SUDO apt-get update -qq
+  # The Debian postgresql packages would create and start a cluster of their own: we use only the binaries.
+  $SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+  for svc in postgresql prometheus prometheus-postgres-exporter pgbouncer; do
+    $SUDO service "$svc" stop >/dev/null 2>&1 || true
+  done
+fi
+
+if [ ! -x .venv/bin/python ]; then
+  echo "setup: creating .venv"
+  python3 -m venv .venv
+fi
+stamp=.venv/.installed
+if [ ! -f "$stamp" ] || [ python_client/pyproject.toml -nt "$stamp" ] || [ requirements-dev.txt -nt "$stamp" ]; then
+  echo "setup: installing the Python client and test tools into .venv"
+  .venv/bin/pip install -q --upgrade pip >/dev/null
+  .venv/bin/pip install -q -e "python_client[metrics]" -r requirements-dev.txt
+  touch "$stamp"
+fi

@@ -1,0 +1,3 @@
+-- Verify pg-session-manager:functions/end_session on pg
+-- The cast raises when the function is missing.
+SELECT 'session_manager.end_session(text)'::regprocedure;
