@@ -1,5 +1,6 @@
 -- Deploy pg-session-manager:app_tables_check to pg
 -- Refuse to go on unless the application's tables exist: the package extends them, it never creates them.
+SET lock_timeout = '3s';
 BEGIN;
 DO $$
 DECLARE

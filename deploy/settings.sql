@@ -1,5 +1,6 @@
 -- Deploy pg-session-manager:settings to pg
 -- requires: schema
+SET lock_timeout = '3s';
 BEGIN;
 CREATE TABLE session_manager.settings (
   -- Exactly one row: the key can only be true.

@@ -1,5 +1,6 @@
 -- Deploy pg-session-manager:types to pg
 -- requires: schema
+SET lock_timeout = '3s';
 BEGIN;
 CREATE TYPE session_manager.session_info AS (
   session_id text,

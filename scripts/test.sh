@@ -9,6 +9,6 @@ bash scripts/setup.sh
 
 echo "== ruff"; ruff check python_client tests scripts bench
 echo "== mypy --strict"; mypy --strict python_client/src
-echo "== squawk"; squawk --config .squawk.toml deploy/*.sql
+echo "== squawk"; squawk --config .squawk.toml $(find deploy -name "*.sql" | sort)
 echo "== pytest"
 exec pytest "$@"

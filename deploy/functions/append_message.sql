@@ -1,5 +1,6 @@
 -- Deploy pg-session-manager:functions/append_message to pg
 -- requires: functions/internals
+SET lock_timeout = '3s';
 BEGIN;
 -- SECURITY DEFINER: the application's role may not INSERT into the tables itself.
 CREATE FUNCTION session_manager.append_message(session_id text, role text, content text, message_id uuid DEFAULT NULL)

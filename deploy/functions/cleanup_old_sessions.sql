@@ -1,5 +1,6 @@
 -- Deploy pg-session-manager:functions/cleanup_old_sessions to pg
 -- requires: functions/internals
+SET lock_timeout = '3s';
 BEGIN;
 -- One batch of the cleanup, shared by cleanup_old_sessions and the scheduled job's procedure.
 -- FOR NO KEY UPDATE SKIP LOCKED: a session that a touch (or another cleanup) holds is passed

@@ -1,5 +1,6 @@
 -- Deploy pg-session-manager:functions/end_session to pg
 -- requires: functions/internals
+SET lock_timeout = '3s';
 BEGIN;
 -- SECURITY DEFINER: the application's role may not UPDATE the table itself.
 CREATE FUNCTION session_manager.end_session(session_id text) RETURNS boolean

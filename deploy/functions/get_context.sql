@@ -1,5 +1,6 @@
 -- Deploy pg-session-manager:functions/get_context to pg
 -- requires: functions/internals
+SET lock_timeout = '3s';
 BEGIN;
 -- SECURITY DEFINER so that user scoping, not the caller's table rights, decides what it sees.
 CREATE FUNCTION session_manager.get_context(session_id text, max_messages integer DEFAULT NULL)

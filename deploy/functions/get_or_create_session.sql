@@ -1,5 +1,6 @@
 -- Deploy pg-session-manager:functions/get_or_create_session to pg
 -- requires: functions/internals sessions_active_chat_index
+SET lock_timeout = '3s';
 BEGIN;
 -- SECURITY DEFINER: creates and closes sessions for a role that may not write the table.
 CREATE FUNCTION session_manager.get_or_create_session(user_id text, agent text, chat_id text DEFAULT NULL,
@@ -43,10 +44,9 @@ BEGIN
         IF found_row."lastActivity" >= now() - cfg.idle_timeout THEN
           -- Reuse counts as a touch: forwards only.
           UPDATE public."conversationSessions" c SET "lastActivity" = now()
-          WHERE c.id = found_row.id AND c."lastActivity" < now()
-          RETURNING * INTO found_row;
-          IF NOT FOUND THEN
-            SELECT * INTO found_row FROM public."conversationSessions" c WHERE c.id = found_row.id;
+          WHERE c.id = found_row.id AND c."lastActivity" < now();
+          IF FOUND THEN
+            found_row."lastActivity" := now();
           END IF;
           RETURN session_manager.session_info_of(found_row, cfg.idle_timeout);
         END IF;

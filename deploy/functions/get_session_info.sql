@@ -1,5 +1,6 @@
 -- Deploy pg-session-manager:functions/get_session_info to pg
 -- requires: functions/internals
+SET lock_timeout = '3s';
 BEGIN;
 -- SECURITY DEFINER so that user scoping, not the caller's table rights, decides what it sees.
 CREATE FUNCTION session_manager.get_session_info(session_id text)

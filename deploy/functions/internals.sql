@@ -2,6 +2,7 @@
 -- requires: settings types messages
 -- Helpers shared by the session functions. Not granted to anyone: the public functions call
 -- them with the owner's rights.
+SET lock_timeout = '3s';
 BEGIN;
 
 CREATE FUNCTION session_manager.raise_invalid(errcode text, message text, hint text) RETURNS void

@@ -1,5 +1,6 @@
 -- Deploy pg-session-manager:functions/list_user_sessions to pg
 -- requires: functions/internals sessions_active_index sessions_user_index
+SET lock_timeout = '3s';
 BEGIN;
 -- SECURITY DEFINER so that user scoping, not the caller's table rights, decides what it sees.
 CREATE FUNCTION session_manager.list_user_sessions(user_id text, include_inactive boolean DEFAULT false)

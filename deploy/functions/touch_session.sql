@@ -1,5 +1,6 @@
 -- Deploy pg-session-manager:functions/touch_session to pg
 -- requires: functions/internals
+SET lock_timeout = '3s';
 BEGIN;
 -- SECURITY DEFINER: the application's role may not UPDATE the table itself; the function is
 -- the only way it changes "lastActivity". search_path is pinned so that nothing a caller

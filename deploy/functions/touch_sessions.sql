@@ -1,5 +1,6 @@
 -- Deploy pg-session-manager:functions/touch_sessions to pg
 -- requires: functions/internals
+SET lock_timeout = '3s';
 BEGIN;
 -- SECURITY DEFINER for the same reason as touch_session.
 CREATE FUNCTION session_manager.touch_sessions(session_ids text[]) RETURNS integer

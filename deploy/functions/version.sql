@@ -1,5 +1,6 @@
 -- Deploy pg-session-manager:functions/version to pg
 -- requires: schema
+SET lock_timeout = '3s';
 BEGIN;
 CREATE FUNCTION session_manager.version() RETURNS text
 LANGUAGE sql IMMUTABLE PARALLEL SAFE
