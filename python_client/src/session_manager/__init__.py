@@ -1,2 +1,58 @@
-"""pg-session-manager's Python client."""
+"""pg-session-manager's Python client: a thin, pooled, typed driver over the package's SQL functions.
+
+    from session_manager import SessionManager
+
+    with SessionManager("postgresql://app@db/chat") as sessions:
+        s = sessions.get_or_create_session(user_id="u1", agent="geral", chat_id="5511999999999@c.us")
+        sessions.append_message(s.session_id, role="user", content="oi")
+"""
+from .errors import (
+    SQLSTATE_ERRORS,
+    ClosedError,
+    ConnectionFailedError,
+    ConnectionLostError,
+    ContentTooLongError,
+    DatabaseError,
+    DatabaseUnavailableError,
+    DuplicateMessageError,
+    InvalidArgumentError,
+    NotFoundError,
+    NullArgumentError,
+    PermissionDeniedError,
+    PoolTimeoutError,
+    SessionManagerError,
+    SessionNotLiveError,
+    TransactionConflictError,
+)
+from .manager import AsyncSessionManager, SessionManager
+from .models import Message, SessionInfo, SessionStatus
+from .pool import CallTiming, PoolSettings, RetryPolicy
+
 __version__ = "0.1.0"
+
+__all__ = [
+    "SQLSTATE_ERRORS",
+    "AsyncSessionManager",
+    "CallTiming",
+    "ClosedError",
+    "ConnectionFailedError",
+    "ConnectionLostError",
+    "ContentTooLongError",
+    "DatabaseError",
+    "DatabaseUnavailableError",
+    "DuplicateMessageError",
+    "InvalidArgumentError",
+    "Message",
+    "NotFoundError",
+    "NullArgumentError",
+    "PermissionDeniedError",
+    "PoolSettings",
+    "PoolTimeoutError",
+    "RetryPolicy",
+    "SessionInfo",
+    "SessionManager",
+    "SessionManagerError",
+    "SessionNotLiveError",
+    "SessionStatus",
+    "TransactionConflictError",
+]

@@ -1,0 +1,592 @@
+"""SessionManager and AsyncSessionManager: one method per SQL function of the package, over a pool.
+
+Each method builds a `Call` (which SQL string, which parameters, whether it may be retried) with the
+shared builders below, and hands it to `_run`, the only place that talks to psycopg. The sync and async
+classes differ only in `await`: the call table, the argument checks, the retry rule, the error
+translation, the statistics and the logging are written once.
+
+The retry rule is the contract's: on a lost connection, a serialization failure (40001) or a deadlock
+(40P01), with bounded exponential backoff and jitter, only the calls that are safe to repeat (the
+`retryable` column of the table). end_session, cleanup_old_sessions and get_or_create_session without a
+chat_id are never retried: a repeat could report a different result or create a second session.
+"""
+from __future__ import annotations
+
+import asyncio
+import logging
+import random
+import threading
+import time
+import uuid
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import asynccontextmanager, contextmanager
+from dataclasses import dataclass
+from datetime import timedelta
+from types import TracebackType
+from typing import Any, Generic, TypeVar
+
+import psycopg
+from psycopg_pool import PoolTimeout
+
+from . import queries
+from .errors import (
+    ClosedError,
+    ConnectionFailedError,
+    ConnectionLostError,
+    PoolTimeoutError,
+    SessionManagerError,
+    TransactionConflictError,
+    nul_byte_error,
+    translate,
+)
+from .models import Message, SessionInfo, SessionStatus
+from .pool import (
+    AsyncPool,
+    CallStats,
+    CallTiming,
+    PoolSettings,
+    RetryPolicy,
+    SyncPool,
+    connection_kwargs,
+    make_async_pool,
+    make_pool,
+    pool_stats,
+)
+
+__all__ = ["AsyncSessionManager", "SessionManager"]
+
+logger = logging.getLogger("session_manager")
+
+T = TypeVar("T")
+Rows = list[tuple[Any, ...]]
+
+
+# --- The call table: what each method sends and how its rows become Python values ------------------------
+
+@dataclass(frozen=True)
+class CallSpec(Generic[T]):
+    """One SQL function as the client calls it."""
+
+    name: str
+    sql: str
+    result: Callable[[Rows], T]
+    retryable: bool
+
+
+@dataclass(frozen=True)
+class Call(Generic[T]):
+    """One call: the spec, its parameters, and whether this particular call may be retried."""
+
+    spec: CallSpec[T]
+    params: tuple[Any, ...]
+    retryable: bool
+
+
+def _bool(rows: Rows) -> bool:
+    return bool(rows[0][0])
+
+
+def _int(rows: Rows) -> int:
+    return int(rows[0][0])
+
+
+def _str(rows: Rows) -> str:
+    return str(rows[0][0])
+
+
+def _session(rows: Rows) -> SessionInfo:
+    return SessionInfo.from_row(rows[0])
+
+
+def _optional_session(rows: Rows) -> SessionInfo | None:
+    return SessionInfo.from_row(rows[0]) if rows else None
+
+
+def _sessions(rows: Rows) -> list[SessionInfo]:
+    return [SessionInfo.from_row(r) for r in rows]
+
+
+def _message(rows: Rows) -> Message:
+    return Message.from_row(rows[0])
+
+
+def _messages(rows: Rows) -> list[Message]:
+    return [Message.from_row(r) for r in rows]
+
+
+def _status(rows: Rows) -> SessionStatus:
+    return SessionStatus.from_row(rows[0])
+
+
+def _settings(rows: Rows) -> dict[str, str]:
+    return {str(k): str(v) for k, v in rows}
+
+
+class SPEC:
+    """The call table. `retryable` is the contract's rule; get_or_create_session's depends on chat_id."""
+
+    touch_session = CallSpec("touch_session", queries.TOUCH_SESSION, _bool, retryable=True)
+    touch_sessions = CallSpec("touch_sessions", queries.TOUCH_SESSIONS, _int, retryable=True)
+    cleanup_old_sessions = CallSpec("cleanup_old_sessions", queries.CLEANUP_OLD_SESSIONS, _int, retryable=False)
+    get_or_create_session = CallSpec("get_or_create_session", queries.GET_OR_CREATE_SESSION, _session,
+                                     retryable=True)  # only with a chat_id
+    end_session = CallSpec("end_session", queries.END_SESSION, _bool, retryable=False)
+    append_message = CallSpec("append_message", queries.APPEND_MESSAGE, _message, retryable=True)
+    get_context = CallSpec("get_context", queries.GET_CONTEXT, _messages, retryable=True)
+    get_session_info = CallSpec("get_session_info", queries.GET_SESSION_INFO, _optional_session, retryable=True)
+    list_user_sessions = CallSpec("list_user_sessions", queries.LIST_USER_SESSIONS, _sessions, retryable=True)
+    version = CallSpec("version", queries.VERSION, _str, retryable=True)
+    session_status = CallSpec("session_status", queries.SESSION_STATUS, _status, retryable=True)
+    settings = CallSpec("settings", queries.SETTINGS, _settings, retryable=True)
+
+
+# --- Argument checks shared by both classes ------------------------------------------------------------
+
+def _text(name: str, value: str | None) -> str | None:
+    """The value, unless it holds a NUL byte (PostgreSQL text cannot; psycopg would refuse it later)."""
+    if isinstance(value, str) and "\x00" in value:
+        raise nul_byte_error(name)
+    return value
+
+
+def _call(spec: CallSpec[T], *params: Any, retryable: bool | None = None) -> Call[T]:
+    return Call(spec, params, spec.retryable if retryable is None else retryable)
+
+
+def touch_session_call(session_id: str) -> Call[bool]:
+    return _call(SPEC.touch_session, _text("session_id", session_id))
+
+
+def touch_sessions_call(session_ids: Sequence[str]) -> Call[int]:
+    if isinstance(session_ids, (str, bytes)):
+        raise TypeError("session_ids must be a sequence of ids, not a single string")
+    ids = [_text("session_ids", s) for s in session_ids]
+    return _call(SPEC.touch_sessions, ids)
+
+
+def cleanup_old_sessions_call(idle_timeout: timedelta | None) -> Call[int]:
+    if idle_timeout is not None and not isinstance(idle_timeout, timedelta):
+        raise TypeError(f"idle_timeout must be a datetime.timedelta or None, not {type(idle_timeout).__name__}")
+    return _call(SPEC.cleanup_old_sessions, idle_timeout)
+
+
+def get_or_create_session_call(user_id: str, agent: str, chat_id: str | None, title: str | None) -> Call[SessionInfo]:
+    # Without a chat_id every call creates a session: a retry after a lost reply could create a second one.
+    return _call(SPEC.get_or_create_session, _text("user_id", user_id), _text("agent", agent),
+                 _text("chat_id", chat_id), _text("title", title), retryable=chat_id is not None)
+
+
+def end_session_call(session_id: str) -> Call[bool]:
+    return _call(SPEC.end_session, _text("session_id", session_id))
+
+
+def append_message_call(session_id: str, role: str, content: str, message_id: uuid.UUID | None) -> Call[Message]:
+    # The id is fixed before the first attempt: a retry of a message the server stored returns the stored row.
+    if message_id is None:
+        message_id = uuid.uuid4()
+    elif not isinstance(message_id, uuid.UUID):
+        raise TypeError(f"message_id must be a uuid.UUID or None, not {type(message_id).__name__}")
+    return _call(SPEC.append_message, _text("session_id", session_id), _text("role", role),
+                 _text("content", content), message_id)
+
+
+def get_context_call(session_id: str, max_messages: int | None) -> Call[list[Message]]:
+    return _call(SPEC.get_context, _text("session_id", session_id), max_messages)
+
+
+def get_session_info_call(session_id: str) -> Call[SessionInfo | None]:
+    return _call(SPEC.get_session_info, _text("session_id", session_id))
+
+
+def list_user_sessions_call(user_id: str, include_inactive: bool) -> Call[list[SessionInfo]]:
+    return _call(SPEC.list_user_sessions, _text("user_id", user_id), include_inactive)
+
+
+# --- What both classes share: settings, state, statistics, the retry decision -------------------------
+
+class _State:
+    """What a manager and its acting_as() views share: the pool, the statistics, the open/close lock."""
+
+    def __init__(self) -> None:
+        self.pool: Any = None
+        self.closed = False
+        self.lock = threading.Lock()
+        self.stats = CallStats()
+
+
+def _is_transient(error: SessionManagerError) -> bool:
+    return isinstance(error, (ConnectionLostError, TransactionConflictError))
+
+
+class _ManagerBase:
+    def __init__(self, dsn: str, *, user_id: str | None = None, retry: RetryPolicy | None = None,
+                 **pool_options: Any) -> None:
+        self._settings = PoolSettings(**pool_options)
+        try:
+            connection_kwargs(dsn, self._settings)
+        except psycopg.ProgrammingError as exc:
+            raise ConnectionFailedError(f"invalid DSN: {exc}") from exc
+        self._dsn = dsn
+        self._user_id = _text("user_id", user_id)
+        self._retry = retry or RetryPolicy()
+        self._state = _State()
+        self._owner = True
+
+    @property
+    def settings(self) -> PoolSettings:
+        return self._settings
+
+    @property
+    def user_id(self) -> str | None:
+        """The user every call is scoped to (session_manager.user_id), or None."""
+        return self._user_id
+
+    def _view(self, user_id: str) -> Any:
+        view = object.__new__(type(self))
+        view.__dict__.update(self.__dict__)
+        view._user_id = _text("user_id", user_id)
+        view._owner = False
+        return view
+
+    def pool_stats(self) -> dict[str, int]:
+        """psycopg_pool's counters (pool_size, pool_available, requests_waiting, connections_num, ...)."""
+        return pool_stats(self._state.pool)
+
+    def call_stats(self) -> dict[str, CallTiming]:
+        """Per method: calls, errors, retries, total and maximum seconds since the manager was created."""
+        return self._state.stats.snapshot()
+
+    def _retry_delay(self, call: Call[Any], attempt: int, error: SessionManagerError, started: float) -> float | None:
+        """Seconds to wait before another attempt, or None when the error is final."""
+        if not (call.retryable and _is_transient(error) and attempt < self._retry.attempts):
+            return None
+        delay = self._retry.delay(attempt, random.random())
+        if time.perf_counter() - started + delay > self._settings.timeout:
+            return None
+        logger.warning("%s: attempt %d of %d failed (%s: %s, sqlstate %s); retrying in %.3f s", call.spec.name,
+                       attempt, self._retry.attempts, type(error).__name__, error.message, error.sqlstate, delay)
+        return delay
+
+    def _done(self, call: Call[Any], started: float, attempts: int, ok: bool) -> None:
+        elapsed = time.perf_counter() - started
+        self._state.stats.record(call.spec.name, elapsed, ok=ok, retries=attempts - 1)
+        logger.debug("%s: %s in %.2f ms (%d attempt%s)", call.spec.name, "ok" if ok else "failed", elapsed * 1000,
+                     attempts, "" if attempts == 1 else "s")
+
+    def _open_failed(self, exc: BaseException) -> SessionManagerError:
+        if isinstance(exc, PoolTimeout):
+            return PoolTimeoutError(f"could not open {self._settings.min_size} connections within "
+                                    f"{self._settings.timeout:g} s", hint="Check the server's max_connections.")
+        if isinstance(exc, psycopg.Error):
+            return ConnectionFailedError(" ".join(str(exc).split()) or type(exc).__name__, sqlstate=exc.sqlstate,
+                                         hint="Check the DSN, that the server is up, and its pg_hba.conf.")
+        return translate(exc)
+
+    def __repr__(self) -> str:
+        state = "closed" if self._state.closed else "open" if self._state.pool is not None else "not open"
+        scope = "" if self._user_id is None else f", user_id={self._user_id!r}"
+        return f"<{type(self).__name__} {self._settings.name!r} {state}{scope}>"
+
+
+# --- The sync class --------------------------------------------------------------------------------------
+
+class SessionManager(_ManagerBase):
+    """Pooled, typed access to pg-session-manager's SQL functions from threads.
+
+    ``SessionManager(dsn, max_size=20, timeout=5.0)``: keyword arguments are the fields of PoolSettings,
+    plus ``user_id`` (scope every call to one user) and ``retry`` (a RetryPolicy). The pool opens on
+    ``with``, on ``open()`` or on the first call, and is closed by ``close()``.
+    """
+
+    def open(self) -> None:
+        """Connect: one direct connection first (a bad DSN or an unreachable server is reported at once,
+        with libpq's reason), then the pool, waiting for its min_size connections within `timeout`."""
+        self._pool()
+
+    def _pool(self) -> SyncPool:
+        state = self._state
+        if state.pool is not None:
+            return state.pool  # type: ignore[no-any-return]
+        with state.lock:
+            if state.closed:
+                raise ClosedError("the session manager is closed")
+            if state.pool is None:
+                started = time.perf_counter()
+                pool = make_pool(self._dsn, self._settings)
+                try:
+                    psycopg.Connection.connect(self._dsn, **connection_kwargs(self._dsn, self._settings)).close()
+                    remaining = self._settings.timeout - (time.perf_counter() - started)
+                    pool.open(wait=True, timeout=max(remaining, 0.1))
+                except Exception as exc:
+                    pool.close(timeout=0)
+                    raise self._open_failed(exc) from exc
+                state.pool = pool
+            return state.pool  # type: ignore[no-any-return]
+
+    def close(self) -> None:
+        """Close the pool and its connections. Further calls raise ClosedError. A view's close() does nothing."""
+        if not self._owner:
+            return
+        with self._state.lock:
+            self._state.closed = True
+            pool, self._state.pool = self._state.pool, None
+        if pool is not None:
+            pool.close()
+
+    def __enter__(self) -> SessionManager:
+        if self._owner:
+            self.open()
+        return self
+
+    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
+                 tb: TracebackType | None) -> None:
+        self.close()
+
+    def acting_as(self, user_id: str) -> SessionManager:
+        """A view of this manager, sharing its pool, whose calls act only on `user_id`'s sessions.
+
+        Each call runs in a transaction that first sets ``session_manager.user_id``: another user's
+        session is then treated as unknown. Closing the view does not close the shared pool.
+        """
+        return self._view(user_id)  # type: ignore[no-any-return]
+
+    @contextmanager
+    def connection(self) -> Iterator[psycopg.Connection[Any]]:
+        """A pooled connection (autocommit) for what the methods do not cover; errors are translated."""
+        pool = self._pool()
+        try:
+            with pool.connection() as conn:
+                yield conn
+        except SessionManagerError:
+            raise
+        except (psycopg.Error, PoolTimeout) as exc:
+            raise translate(exc) from exc
+
+    def _run(self, call: Call[T]) -> T:
+        started = time.perf_counter()
+        attempt = 0
+        while True:
+            attempt += 1
+            conn: psycopg.Connection[Any] | None = None
+            try:
+                with self._pool().connection() as conn:
+                    if self._user_id is None:
+                        rows = conn.execute(call.spec.sql, call.params).fetchall()
+                    else:
+                        with conn.transaction():
+                            conn.execute(queries.SET_USER_ID, (self._user_id,))
+                            rows = conn.execute(call.spec.sql, call.params).fetchall()
+                result = call.spec.result(rows)
+            except Exception as exc:
+                error = translate(exc, connection_broken=conn is not None and conn.closed)
+                delay = self._retry_delay(call, attempt, error, started)
+                if delay is None:
+                    self._done(call, started, attempt, ok=False)
+                    if error is exc:
+                        raise
+                    raise error from exc
+                time.sleep(delay)
+                continue
+            self._done(call, started, attempt, ok=True)
+            return result
+
+    # One method per SQL function (the contract's names and keyword arguments).
+
+    def touch_session(self, session_id: str) -> bool:
+        """Mark a live session as used now. True if it is live; False (nothing changes) if unknown or not live."""
+        return self._run(touch_session_call(session_id))
+
+    def touch_sessions(self, session_ids: Sequence[str]) -> int:
+        """touch_session for many ids at once; returns how many distinct ids were live. [] -> 0."""
+        return self._run(touch_sessions_call(session_ids))
+
+    def cleanup_old_sessions(self, idle_timeout: timedelta | None = None) -> int:
+        """Deactivate the sessions idle longer than `idle_timeout` (None: the setting); returns how many.
+        Never retried."""
+        return self._run(cleanup_old_sessions_call(idle_timeout))
+
+    def get_or_create_session(self, user_id: str, agent: str, chat_id: str | None = None,
+                              title: str | None = None) -> SessionInfo:
+        """With chat_id: the user's live session for that chat (reusing it counts as a touch), or a new one.
+        Without: always a new session (and then never retried)."""
+        return self._run(get_or_create_session_call(user_id, agent, chat_id, title))
+
+    def end_session(self, session_id: str) -> bool:
+        """Deactivate a session. True if it was active; False if unknown or already inactive. Never retried."""
+        return self._run(end_session_call(session_id))
+
+    def append_message(self, session_id: str, role: str, content: str,
+                       message_id: uuid.UUID | None = None) -> Message:
+        """Store a message (role: user, assistant or system) and touch the session, in one transaction.
+        The same message_id with the same session, role and content returns the stored row."""
+        return self._run(append_message_call(session_id, role, content, message_id))
+
+    def get_context(self, session_id: str, max_messages: int | None = None) -> list[Message]:
+        """The session's last `max_messages` messages (None: the setting context_messages), oldest first."""
+        return self._run(get_context_call(session_id, max_messages))
+
+    def get_session_info(self, session_id: str) -> SessionInfo | None:
+        """The session, or None if unknown."""
+        return self._run(get_session_info_call(session_id))
+
+    def list_user_sessions(self, user_id: str, include_inactive: bool = False) -> list[SessionInfo]:
+        """The user's active sessions (with include_inactive, all of them), most recently active first."""
+        return self._run(list_user_sessions_call(user_id, include_inactive))
+
+    def version(self) -> str:
+        """The version of the package deployed in the database."""
+        return self._run(_call(SPEC.version))
+
+    def session_status(self) -> SessionStatus:
+        """Monitoring: how many sessions are live, idle (not yet cleaned up) and inactive. Reads every row."""
+        return self._run(_call(SPEC.session_status))
+
+    def get_settings(self) -> dict[str, str]:
+        """The package's settings (session_manager.settings), as text, in column order."""
+        return self._run(_call(SPEC.settings))
+
+
+# --- The async class: the same, with await --------------------------------------------------------------
+
+class AsyncSessionManager(_ManagerBase):
+    """SessionManager for asyncio: the same methods, awaited. Open with ``async with`` or ``await open()``
+    (or let the first call open it)."""
+
+    def __init__(self, dsn: str, *, user_id: str | None = None, retry: RetryPolicy | None = None,
+                 **pool_options: Any) -> None:
+        super().__init__(dsn, user_id=user_id, retry=retry, **pool_options)
+        self._async_lock: asyncio.Lock | None = None
+
+    async def open(self) -> None:
+        """See SessionManager.open."""
+        await self._pool()
+
+    async def _pool(self) -> AsyncPool:
+        state = self._state
+        if state.pool is not None:
+            return state.pool  # type: ignore[no-any-return]
+        if self._async_lock is None:
+            self._async_lock = asyncio.Lock()
+        async with self._async_lock:
+            if state.closed:
+                raise ClosedError("the session manager is closed")
+            if state.pool is None:
+                started = time.perf_counter()
+                pool = make_async_pool(self._dsn, self._settings)
+                try:
+                    conn = await psycopg.AsyncConnection.connect(self._dsn,
+                                                                 **connection_kwargs(self._dsn, self._settings))
+                    await conn.close()
+                    remaining = self._settings.timeout - (time.perf_counter() - started)
+                    await pool.open(wait=True, timeout=max(remaining, 0.1))
+                except Exception as exc:
+                    await pool.close(timeout=0)
+                    raise self._open_failed(exc) from exc
+                state.pool = pool
+            return state.pool  # type: ignore[no-any-return]
+
+    async def close(self) -> None:
+        """See SessionManager.close."""
+        if not self._owner:
+            return
+        self._state.closed = True
+        pool, self._state.pool = self._state.pool, None
+        if pool is not None:
+            await pool.close()
+
+    async def __aenter__(self) -> AsyncSessionManager:
+        if self._owner:
+            await self.open()
+        return self
+
+    async def __aexit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
+                        tb: TracebackType | None) -> None:
+        await self.close()
+
+    def acting_as(self, user_id: str) -> AsyncSessionManager:
+        return self._view(user_id)  # type: ignore[no-any-return]
+
+    @asynccontextmanager
+    async def connection(self) -> Any:
+        """See SessionManager.connection."""
+        pool = await self._pool()
+        try:
+            async with pool.connection() as conn:
+                yield conn
+        except SessionManagerError:
+            raise
+        except (psycopg.Error, PoolTimeout) as exc:
+            raise translate(exc) from exc
+
+    async def _run(self, call: Call[T]) -> T:
+        started = time.perf_counter()
+        attempt = 0
+        while True:
+            attempt += 1
+            conn: psycopg.AsyncConnection[Any] | None = None
+            try:
+                async with (await self._pool()).connection() as conn:
+                    if self._user_id is None:
+                        rows = await (await conn.execute(call.spec.sql, call.params)).fetchall()
+                    else:
+                        async with conn.transaction():
+                            await conn.execute(queries.SET_USER_ID, (self._user_id,))
+                            rows = await (await conn.execute(call.spec.sql, call.params)).fetchall()
+                result = call.spec.result(rows)
+            except Exception as exc:
+                error = translate(exc, connection_broken=conn is not None and conn.closed)
+                delay = self._retry_delay(call, attempt, error, started)
+                if delay is None:
+                    self._done(call, started, attempt, ok=False)
+                    if error is exc:
+                        raise
+                    raise error from exc
+                await asyncio.sleep(delay)
+                continue
+            self._done(call, started, attempt, ok=True)
+            return result
+
+    async def touch_session(self, session_id: str) -> bool:
+        return await self._run(touch_session_call(session_id))
+
+    async def touch_sessions(self, session_ids: Sequence[str]) -> int:
+        return await self._run(touch_sessions_call(session_ids))
+
+    async def cleanup_old_sessions(self, idle_timeout: timedelta | None = None) -> int:
+        return await self._run(cleanup_old_sessions_call(idle_timeout))
+
+    async def get_or_create_session(self, user_id: str, agent: str, chat_id: str | None = None,
+                                    title: str | None = None) -> SessionInfo:
+        return await self._run(get_or_create_session_call(user_id, agent, chat_id, title))
+
+    async def end_session(self, session_id: str) -> bool:
+        return await self._run(end_session_call(session_id))
+
+    async def append_message(self, session_id: str, role: str, content: str,
+                             message_id: uuid.UUID | None = None) -> Message:
+        return await self._run(append_message_call(session_id, role, content, message_id))
+
+    async def get_context(self, session_id: str, max_messages: int | None = None) -> list[Message]:
+        return await self._run(get_context_call(session_id, max_messages))
+
+    async def get_session_info(self, session_id: str) -> SessionInfo | None:
+        return await self._run(get_session_info_call(session_id))
+
+    async def list_user_sessions(self, user_id: str, include_inactive: bool = False) -> list[SessionInfo]:
+        return await self._run(list_user_sessions_call(user_id, include_inactive))
+
+    async def version(self) -> str:
+        return await self._run(_call(SPEC.version))
+
+    async def session_status(self) -> SessionStatus:
+        return await self._run(_call(SPEC.session_status))
+
+    async def get_settings(self) -> dict[str, str]:
+        return await self._run(_call(SPEC.settings))
+
+
+# The async methods say what the sync ones say.
+for _name in ("touch_session", "touch_sessions", "cleanup_old_sessions", "get_or_create_session", "end_session",
+              "append_message", "get_context", "get_session_info", "list_user_sessions", "version",
+              "session_status", "get_settings", "acting_as"):
+    getattr(AsyncSessionManager, _name).__doc__ = getattr(SessionManager, _name).__doc__

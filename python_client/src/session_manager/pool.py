@@ -1,0 +1,170 @@
+"""Connection and pool settings, the creation of psycopg_pool pools, and the statistics kept per call.
+
+The DSN is handed to psycopg untouched (multi-host lists, ``target_session_attrs=read-write``, sslmode,
+everything libpq understands); the client adds only defaults the DSN does not set itself
+(``connect_timeout``, ``application_name``) as separate keyword arguments.
+"""
+from __future__ import annotations
+
+import math
+import os
+import threading
+from dataclasses import dataclass, field
+from typing import Any
+
+import psycopg
+from psycopg.conninfo import conninfo_to_dict
+from psycopg_pool import AsyncConnectionPool, ConnectionPool
+
+__all__ = ["CallStats", "CallTiming", "PoolSettings", "RetryPolicy", "connection_kwargs", "make_async_pool",
+           "make_pool", "pool_stats"]
+
+SyncPool = ConnectionPool[psycopg.Connection[Any]]
+AsyncPool = AsyncConnectionPool[psycopg.AsyncConnection[Any]]
+
+
+@dataclass(frozen=True)
+class PoolSettings:
+    """How the session manager connects. Every field is a keyword argument of SessionManager.
+
+    The defaults come from bench/pool_sizing.py on this project's 2-core machine; see python_client/README.md.
+    """
+
+    # Two connections open at once: a first call never waits for a connection handshake (~3 ms
+    # locally, tens of ms with TLS across a network), and a quiet application holds only two backends.
+    min_size: int = 2
+    # Throughput stops growing past about twice the server's cores (bench/pool_sizing.py: see README);
+    # more connections only add backends that wait for CPU. Raise it with the server's cores.
+    max_size: int = 4
+    # Acquire timeout, seconds: a call that gets no connection in this time fails with PoolTimeoutError.
+    # The contract: against an unreachable server a call fails within 15 s by default.
+    timeout: float = 15.0
+    # Callers allowed to queue for a connection (0: no limit). Beyond it a call fails at once with
+    # PoolTimeoutError rather than waiting: see README for the figure that chose it.
+    max_waiting: int = 0
+    # A connection is replaced after an hour: bounds the memory a long-lived backend accumulates (plan and
+    # catalog caches) and spreads reconnections after a failover (psycopg_pool adds +-5 % jitter).
+    max_lifetime: float = 3600.0
+    # Connections beyond min_size idle for 10 minutes are closed: the pool shrinks back after a burst.
+    max_idle: float = 600.0
+    # How long the pool keeps trying to reconnect in the background after the server went away.
+    reconnect_timeout: float = 300.0
+    # Seconds libpq waits for one connection attempt, unless the DSN (or PGCONNECT_TIMEOUT) says otherwise.
+    # Below `timeout`, so an unreachable server is reported with libpq's own reason, not only a timeout.
+    connect_timeout: float = 5.0
+    # Server-side prepared statements (psycopg prepares a statement after 5 executions). Set False
+    # behind PgBouncer in transaction mode (before 1.21), where a prepared statement may be on another backend.
+    prepared_statements: bool = True
+    # The pool's name in psycopg_pool's logs and statistics.
+    name: str = "session_manager"
+
+    def __post_init__(self) -> None:
+        if self.min_size < 0 or self.max_size < max(1, self.min_size):
+            raise ValueError(f"need 0 <= min_size <= max_size and max_size >= 1, got {self.min_size}, {self.max_size}")
+        for name in ("timeout", "max_lifetime", "max_idle", "reconnect_timeout", "connect_timeout"):
+            if not getattr(self, name) > 0:
+                raise ValueError(f"{name} must be positive, got {getattr(self, name)!r}")
+        if self.max_waiting < 0:
+            raise ValueError(f"max_waiting must be >= 0, got {self.max_waiting}")
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    """Bounded exponential backoff with full jitter for the calls the contract lets retry.
+
+    Attempt n (from 1) that fails with a lost connection, a serialization failure or a deadlock waits
+    a random time in [0, min(max_delay, base_delay * 2 ** (n - 1))], at most `attempts` attempts in all.
+    """
+
+    attempts: int = 4
+    base_delay: float = 0.05
+    max_delay: float = 2.0
+
+    def __post_init__(self) -> None:
+        if self.attempts < 1:
+            raise ValueError(f"attempts must be >= 1, got {self.attempts}")
+        if self.base_delay < 0 or self.max_delay < 0:
+            raise ValueError("delays must not be negative")
+
+    def delay(self, attempt: int, random: float) -> float:
+        """Seconds to wait after failed attempt `attempt` (1-based); `random` is uniform in [0, 1)."""
+        return random * min(self.max_delay, self.base_delay * 2.0 ** (attempt - 1))
+
+
+def connection_kwargs(dsn: str, settings: PoolSettings) -> dict[str, Any]:
+    """The keyword arguments of every connection: autocommit, prepared statements, and defaults the DSN lacks."""
+    kwargs: dict[str, Any] = {
+        # One statement, one round trip: the functions are atomic on their own. Scoped calls open a transaction.
+        "autocommit": True,
+        "prepare_threshold": 5 if settings.prepared_statements else None,
+    }
+    given = conninfo_to_dict(dsn)  # parses only (raises on a malformed DSN); the DSN itself is passed as is
+    if "connect_timeout" not in given and "PGCONNECT_TIMEOUT" not in os.environ:
+        kwargs["connect_timeout"] = max(2, math.ceil(settings.connect_timeout))  # libpq: whole seconds, >= 2
+    if "application_name" not in given and "PGAPPNAME" not in os.environ:
+        kwargs["application_name"] = settings.name
+    return kwargs
+
+
+def _pool_arguments(dsn: str, settings: PoolSettings) -> dict[str, Any]:
+    return {
+        "conninfo": dsn,
+        "kwargs": connection_kwargs(dsn, settings),
+        "min_size": settings.min_size,
+        "max_size": settings.max_size,
+        "timeout": settings.timeout,
+        "max_waiting": settings.max_waiting,
+        "max_lifetime": settings.max_lifetime,
+        "max_idle": settings.max_idle,
+        "reconnect_timeout": settings.reconnect_timeout,
+        "name": settings.name,
+        "open": False,
+    }
+
+
+def make_pool(dsn: str, settings: PoolSettings) -> SyncPool:
+    """A closed ConnectionPool that checks each connection when it is handed out; open it explicitly."""
+    return ConnectionPool(check=ConnectionPool.check_connection, **_pool_arguments(dsn, settings))
+
+
+def make_async_pool(dsn: str, settings: PoolSettings) -> AsyncPool:
+    """The asyncio twin of make_pool."""
+    return AsyncConnectionPool(check=AsyncConnectionPool.check_connection, **_pool_arguments(dsn, settings))
+
+
+def pool_stats(pool: SyncPool | AsyncPool | None) -> dict[str, int]:
+    """psycopg_pool's counters (pool_size, pool_available, requests_waiting, requests_num, ...); {} if not open."""
+    return {} if pool is None else dict(pool.get_stats())
+
+
+@dataclass(frozen=True)
+class CallTiming:
+    """What one method of the session manager has cost since the manager was created."""
+
+    count: int = 0
+    errors: int = 0
+    retries: int = 0
+    total_seconds: float = 0.0
+    max_seconds: float = 0.0
+
+    @property
+    def mean_seconds(self) -> float:
+        return self.total_seconds / self.count if self.count else 0.0
+
+
+@dataclass
+class CallStats:
+    """Per-method timings, safe to update from many threads and tasks at once."""
+
+    _timings: dict[str, CallTiming] = field(default_factory=dict)
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def record(self, method: str, seconds: float, *, ok: bool, retries: int) -> None:
+        with self._lock:
+            t = self._timings.get(method, CallTiming())
+            self._timings[method] = CallTiming(t.count + 1, t.errors + (not ok), t.retries + retries,
+                                               t.total_seconds + seconds, max(t.max_seconds, seconds))
+
+    def snapshot(self) -> dict[str, CallTiming]:
+        with self._lock:
+            return dict(self._timings)
