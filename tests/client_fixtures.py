@@ -4,9 +4,12 @@ Loaded with ``pytest_plugins = ["client_fixtures"]`` in each client test module.
 """
 from __future__ import annotations
 
+import contextlib
 import socket
+import threading
 import uuid
 from collections.abc import Callable, Iterator
+from urllib.parse import urlsplit, urlunsplit
 
 import psycopg
 import pytest
@@ -61,3 +64,76 @@ def blackhole_port() -> Iterator[int]:
         s.bind(("127.0.0.1", 0))
         s.listen(64)
         yield int(s.getsockname()[1])
+
+
+class TcpProxy:
+    """A TCP relay from a port of 127.0.0.1 to the real server, that a test can cut and restore:
+    `stop()` closes the port and every relayed connection (the server has gone away), `start()` listens
+    on the same port again (the server is back)."""
+
+    def __init__(self, target_host: str, target_port: int) -> None:
+        self.target = (target_host, target_port)
+        self.port = 0
+        self._listener: socket.socket | None = None
+        self._sockets: list[socket.socket] = []
+        self._lock = threading.Lock()
+
+    def start(self) -> None:
+        listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        listener.bind(("127.0.0.1", self.port))
+        listener.listen(64)
+        self.port = listener.getsockname()[1]
+        self._listener = listener
+        threading.Thread(target=self._accept, args=(listener,), daemon=True).start()
+
+    def stop(self) -> None:
+        if self._listener is not None:
+            self._listener.close()
+            self._listener = None
+        with self._lock:
+            for s in self._sockets:
+                with contextlib.suppress(OSError):
+                    s.shutdown(socket.SHUT_RDWR)
+                s.close()
+            self._sockets.clear()
+
+    def _accept(self, listener: socket.socket) -> None:
+        while True:
+            try:
+                client, _ = listener.accept()
+            except OSError:
+                return
+            try:
+                upstream = socket.create_connection(self.target)
+            except OSError:
+                client.close()
+                continue
+            with self._lock:
+                self._sockets += [client, upstream]
+            for a, b in ((client, upstream), (upstream, client)):
+                threading.Thread(target=self._pipe, args=(a, b), daemon=True).start()
+
+    @staticmethod
+    def _pipe(src: socket.socket, dst: socket.socket) -> None:
+        try:
+            while data := src.recv(65536):
+                dst.sendall(data)
+        except OSError:
+            pass
+        finally:
+            with contextlib.suppress(OSError):
+                dst.shutdown(socket.SHUT_WR)
+
+
+@pytest.fixture()
+def proxy(db: str) -> Iterator[tuple[TcpProxy, str]]:
+    """A TcpProxy to the module's server, and the module database's DSN through it."""
+    parts = urlsplit(db)
+    relay = TcpProxy(parts.hostname or "127.0.0.1", parts.port or 5432)
+    relay.start()
+    netloc = parts.netloc.rsplit("@", 1)
+    host = f"127.0.0.1:{relay.port}"
+    dsn = urlunsplit((parts.scheme, f"{netloc[0]}@{host}" if len(netloc) == 2 else host, parts.path, parts.query, ""))
+    yield relay, dsn
+    relay.stop()
