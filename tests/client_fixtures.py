@@ -89,6 +89,8 @@ class TcpProxy:
 
     def stop(self) -> None:
         if self._listener is not None:
+            with contextlib.suppress(OSError):
+                self._listener.shutdown(socket.SHUT_RDWR)  # wakes the accept(); close() alone would not
             self._listener.close()
             self._listener = None
         with self._lock:
