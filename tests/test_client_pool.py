@@ -28,11 +28,11 @@ if TYPE_CHECKING:
 pytest_plugins = ["client_fixtures"]
 
 
-def elapsed(call: Callable[[], object]) -> tuple[float, BaseException | None]:
+def elapsed(call: Callable[[], object]) -> tuple[float, SessionManagerError | None]:
     started = time.perf_counter()
     try:
         call()
-    except BaseException as exc:
+    except SessionManagerError as exc:
         return time.perf_counter() - started, exc
     return time.perf_counter() - started, None
 
@@ -116,7 +116,7 @@ def test_beyond_max_waiting_a_call_fails_at_once(db: str) -> None:
 # --- Lost connections and the retry rule -------------------------------------------------------------------
 
 def terminate_during(db: str, app: str, lock_sql: str, lock_params: tuple[Any, ...],
-                     call: Callable[[], object]) -> tuple[object, BaseException | None]:
+                     call: Callable[[], object]) -> tuple[object, SessionManagerError | None]:
     """Runs `call` while a row it needs is locked, terminates its backend while it waits (a lost
     connection in the middle of the call), then releases the lock; returns the call's result or error."""
     outcome: dict[str, Any] = {}
@@ -124,7 +124,7 @@ def terminate_during(db: str, app: str, lock_sql: str, lock_params: tuple[Any, .
     def run() -> None:
         try:
             outcome["result"] = call()
-        except BaseException as exc:
+        except SessionManagerError as exc:
             outcome["error"] = exc
 
     with psycopg.connect(db) as locker, psycopg.connect(db, autocommit=True) as admin:
