@@ -458,7 +458,6 @@ class AsyncSessionManager(_ManagerBase):
         self._async_lock: asyncio.Lock | None = None
 
     async def open(self) -> None:
-        """See SessionManager.open."""
         await self._pool()
 
     async def _pool(self) -> AsyncPool:
@@ -486,7 +485,6 @@ class AsyncSessionManager(_ManagerBase):
             return state.pool  # type: ignore[no-any-return]
 
     async def close(self) -> None:
-        """See SessionManager.close."""
         if not self._owner:
             return
         self._state.closed = True
@@ -508,7 +506,6 @@ class AsyncSessionManager(_ManagerBase):
 
     @asynccontextmanager
     async def connection(self) -> Any:
-        """See SessionManager.connection."""
         pool = await self._pool()
         try:
             async with pool.connection() as conn:
@@ -588,5 +585,5 @@ class AsyncSessionManager(_ManagerBase):
 # The async methods say what the sync ones say.
 for _name in ("touch_session", "touch_sessions", "cleanup_old_sessions", "get_or_create_session", "end_session",
               "append_message", "get_context", "get_session_info", "list_user_sessions", "version",
-              "session_status", "get_settings", "acting_as"):
+              "session_status", "get_settings", "acting_as", "open", "close", "connection"):
     getattr(AsyncSessionManager, _name).__doc__ = getattr(SessionManager, _name).__doc__
