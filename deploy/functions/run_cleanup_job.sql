@@ -30,7 +30,7 @@ BEGIN
     EXECUTE 'DELETE FROM cron.job_run_details d USING cron.job j
              WHERE d.jobid OPERATOR(pg_catalog.=) j.jobid
                AND j.jobname OPERATOR(pg_catalog.=) $1
-               AND d.end_time OPERATOR(pg_catalog.<) pg_catalog.now() OPERATOR(pg_catalog.-) $2'
+               AND d.end_time OPERATOR(pg_catalog.<) (pg_catalog.now() OPERATOR(pg_catalog.-) $2)'
       USING 'session_manager_cleanup_' OPERATOR(pg_catalog.||) pg_catalog.current_database(), cfg.cron_history_retention;
   END IF;
 END
