@@ -52,8 +52,9 @@ class Demo:
         for f, extra in (("app_schema.sql", []), ("app_seed.sql", ["-v", "users=500", "-v", "sessions=5000"])):
             subprocess.run(["psql", "-X", "-q", "-v", "ON_ERROR_STOP=1", "-d", self.dsn, "-f",
                             str(ROOT / "scripts" / f), *extra], check=True)
-        n, idle = self.sql("""SELECT count(*), count(*) FILTER (WHERE "updatedAt" < now()::timestamp - interval '30 minutes')
-                              FROM public."conversationSessions" """)[0]
+        n, idle = self.sql("""
+            SELECT count(*), count(*) FILTER (WHERE "updatedAt" < now()::timestamp - interval '30 minutes')
+            FROM public."conversationSessions" """)[0]
         say(f"   {n} existing sessions of 500 users; {idle} last updated more than 30 minutes ago")
 
     def deploy(self) -> None:
@@ -63,12 +64,14 @@ class Demo:
         env = {**os.environ, "SQITCH_FULLNAME": "demo", "SQITCH_EMAIL": "demo@localhost"}
         target = self.cluster.sqitch_target(self.db)
         started = time.monotonic()
-        out = subprocess.run(["sqitch", "deploy", target], cwd=ROOT, env=env, capture_output=True, text=True)
+        out = subprocess.run(["sqitch", "deploy", target], cwd=ROOT, env=env, capture_output=True, text=True,
+                             check=False)
         if out.returncode != 0:
             raise SystemExit("sqitch deploy failed:\n" + out.stdout + out.stderr)
         changes = sum(1 for line in out.stdout.splitlines() if line.strip().startswith("+"))
         say(f"   deployed {changes} changes in {time.monotonic() - started:.1f} s; sqitch verify:")
-        out = subprocess.run(["sqitch", "verify", target], cwd=ROOT, env=env, capture_output=True, text=True)
+        out = subprocess.run(["sqitch", "verify", target], cwd=ROOT, env=env, capture_output=True, text=True,
+                             check=False)
         say("   " + (out.stdout.strip().splitlines() or ["?"])[-1])
         self.print_states("   after deploy")
 
@@ -102,7 +105,8 @@ class Demo:
                     for turn in range(rnd.randint(1, 3)):
                         conn.execute("SELECT session_manager.append_message(%s, 'user', %s)", (sid, f"pergunta {turn}"))
                         conn.execute("SELECT session_manager.get_context(%s)", (sid,)).fetchall()
-                        conn.execute("SELECT session_manager.append_message(%s, 'assistant', %s)", (sid, f"resposta {turn}"))
+                        conn.execute("SELECT session_manager.append_message(%s, 'assistant', %s)",
+                                     (sid, f"resposta {turn}"))
                         conn.execute("SELECT session_manager.touch_session(%s)", (sid,))
                         local["messages"] += 2
                         local["context"] += 1

@@ -21,7 +21,6 @@ import socket
 import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 from types import FrameType, TracebackType
 
@@ -76,7 +75,7 @@ class EmbeddedCluster:
         self._started = False
 
     # -- lifecycle -----------------------------------------------------------
-    def start(self) -> "EmbeddedCluster":
+    def start(self) -> EmbeddedCluster:
         self.dir.mkdir(parents=True, exist_ok=True)
         if os.geteuid() == 0:
             pw = pwd.getpwnam("postgres")
@@ -110,12 +109,13 @@ class EmbeddedCluster:
     def stop(self, remove: bool = True) -> None:
         if self._started or (self.data / "postmaster.pid").exists():
             subprocess.run(_as_server_user([str(PG_BIN / "pg_ctl"), "-D", str(self.data), "-m", "immediate",
-                                            "-w", "stop"]), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                                            "-w", "stop"]), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                           check=False)
             self._started = False
         if remove:
             shutil.rmtree(self.dir, ignore_errors=True)
 
-    def __enter__(self) -> "EmbeddedCluster":
+    def __enter__(self) -> EmbeddedCluster:
         self.start()
         atexit.register(self.stop)
         for sig in (signal.SIGTERM, signal.SIGHUP):

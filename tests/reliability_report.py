@@ -25,7 +25,8 @@ PARTS = {
 def record_proof(name: str, *, part: int, title: str, **figures: Any) -> None:
     """Store one proof's figures (workers, operations, duration_s, rows_checked, failures, ...)."""
     RECORDS.mkdir(parents=True, exist_ok=True)
-    record = {"name": name, "part": part, "title": title, "recorded_at": time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime()),
+    record = {"name": name, "part": part, "title": title,
+              "recorded_at": time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime()),
               "machine": f"{platform.system()} {platform.machine()}, Python {platform.python_version()}",
               "figures": figures}
     (RECORDS / f"{name}.json").write_text(json.dumps(record, indent=2, sort_keys=True, default=str) + "\n")

@@ -24,7 +24,8 @@ def test_a_non_superuser_owner_deploys_verifies_and_reverts(server: Server, temp
         deployer.psql_file(DB, ROOT / "scripts" / "app_schema.sql")
         with psycopg.connect(deployer.dsn(DB), autocommit=True) as conn:
             conn.execute("""INSERT INTO public."user" (id, email) VALUES ('u1', 'u1@example.com')""")
-            conn.execute("""INSERT INTO public."conversationSessions" (id, "userId", agent) VALUES ('s1', 'u1', 'geral')""")
+            conn.execute("""INSERT INTO public."conversationSessions" (id, "userId", agent)
+                            VALUES ('s1', 'u1', 'geral')""")
             row = conn.execute("SELECT rolsuper FROM pg_roles WHERE rolname = current_user").fetchone()
             assert row == (False,)
         deployer.sqitch("deploy", DB, "--set", "schedule=off")

@@ -69,7 +69,8 @@ def test_pg_cron_itself_deactivates_idle_sessions(server: Server, cron_db: str) 
         deadline = time.monotonic() + 130  # pg_cron runs on the minute: at most ~60 s away
         run = None
         while run is None and time.monotonic() < deadline:
-            run = conn.execute("""SELECT d.status, d.return_message FROM cron.job_run_details d JOIN cron.job j USING (jobid)
+            run = conn.execute("""SELECT d.status, d.return_message
+                                  FROM cron.job_run_details d JOIN cron.job j USING (jobid)
                                   WHERE j.jobname = %s AND d.runid > %s AND d.status IN ('succeeded', 'failed')
                                   ORDER BY d.runid LIMIT 1""", (JOB, last_run)).fetchone()
             if run is None:
