@@ -13,6 +13,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 import psycopg
 import pytest
+
 from session_manager import SessionManager
 
 # Short enough that a test against a dead server stays quick, long enough for a loaded 2-core machine.
@@ -139,3 +140,12 @@ def proxy(db: str) -> Iterator[tuple[TcpProxy, str]]:
     dsn = urlunsplit((parts.scheme, f"{netloc[0]}@{host}" if len(netloc) == 2 else host, parts.path, parts.query, ""))
     yield relay, dsn
     relay.stop()
+
+
+@pytest.fixture(scope="module")
+def package_version(db: str) -> str:
+    """What session_manager.version() returns in the module's database, read without the client."""
+    with psycopg.connect(db) as c:
+        row = c.execute("SELECT session_manager.version()").fetchone()
+    assert row is not None
+    return str(row[0])

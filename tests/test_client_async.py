@@ -10,6 +10,7 @@ from typing import TypeVar
 
 import psycopg
 import pytest
+
 from session_manager import (
     AsyncSessionManager,
     ClosedError,
@@ -41,12 +42,12 @@ def run(db: str, body: Callable[[AsyncSessionManager], Awaitable[T]], **options:
     return asyncio.run(main())
 
 
-def test_async_lifecycle_of_a_chat_session(db: str, new_user: Callable[[], str],
+def test_async_lifecycle_of_a_chat_session(db: str, new_user: Callable[[], str], package_version: str,
                                            make_idle: Callable[[str], None]) -> None:
     user = new_user()
 
     async def body(m: AsyncSessionManager) -> None:
-        assert await m.version() == "0.1.0"
+        assert await m.version() == package_version
         s = await m.get_or_create_session(user_id=user, agent="geral", chat_id="async-chat", title="t")
         assert s.user_id == user and s.is_active and s.last_activity.tzinfo is not None
         assert (await m.get_or_create_session(user, "max", chat_id="async-chat")).session_id == s.session_id
@@ -192,10 +193,10 @@ def test_async_lost_connection_is_retried_for_touch_and_not_for_end(db: str, new
     run(db, body, name=app)
 
 
-def test_async_manager_refuses_calls_after_close(db: str) -> None:
+def test_async_manager_refuses_calls_after_close(db: str, package_version: str) -> None:
     async def main() -> None:
         m = AsyncSessionManager(db, min_size=1, max_size=1)
-        assert await m.version() == "0.1.0"  # opened by the first call
+        assert await m.version() == package_version  # opened by the first call
         await m.close()
         assert isinstance(await error_of(m.version()), ClosedError)
 

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 import psycopg
 import pytest
+
 from session_manager import (
     ClosedError,
     ConnectionFailedError,
@@ -205,11 +206,12 @@ def test_get_or_create_is_retried_only_with_a_chat_id(db: str, app_name: str, ma
 
 def test_killed_idle_connections_are_replaced_on_checkout_without_error(db: str, app_name: str,
                                                                         manager: SessionManager,
-                                                                        conn: psycopg.Connection) -> None:
+                                                                        conn: psycopg.Connection,
+                                                                        package_version: str) -> None:
     assert manager.version()
     conn.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = %s", (app_name,))
     time.sleep(0.2)
-    assert manager.version() == "0.1.0"
+    assert manager.version() == package_version
     assert manager.call_stats()["version"].retries == 0
 
 
@@ -227,22 +229,22 @@ def test_prepared_statements_can_be_turned_off_for_pgbouncer(db: str, prepared: 
     assert count is not None and (count[0] > 0) is prepared
 
 
-def test_a_multi_host_dsn_is_passed_through_untouched(db: str, closed_port: int) -> None:
+def test_a_multi_host_dsn_is_passed_through_untouched(db: str, closed_port: int, package_version: str) -> None:
     info = psycopg.conninfo.conninfo_to_dict(db)
     dsn = (f"host=127.0.0.1,{info['host']} port={closed_port},{info['port']} dbname={info['dbname']} "
            f"user={info['user']} target_session_attrs=read-write")
     with SessionManager(dsn, min_size=1, max_size=1) as m:
-        assert m.version() == "0.1.0"
+        assert m.version() == package_version
         with m.connection() as c:
             assert str(c.info.port) == str(info["port"])
 
 
 # --- Lifecycle, scoping, logging ---------------------------------------------------------------------------
 
-def test_the_pool_opens_on_first_call_and_refuses_calls_after_close(db: str) -> None:
+def test_the_pool_opens_on_first_call_and_refuses_calls_after_close(db: str, package_version: str) -> None:
     m = SessionManager(db, min_size=1, max_size=1)
     assert m.pool_stats() == {} and "not open" in repr(m)
-    assert m.version() == "0.1.0"
+    assert m.version() == package_version
     assert m.pool_stats()["pool_size"] == 1
     m.close()
     with pytest.raises(ClosedError):

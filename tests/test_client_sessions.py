@@ -7,13 +7,14 @@ from datetime import timedelta
 
 import psycopg
 import pytest
+
 from session_manager import Message, SessionInfo, SessionManager
 
 pytest_plugins = ["client_fixtures"]
 
 
-def test_version_is_the_deployed_package_version(sessions: SessionManager) -> None:
-    assert sessions.version() == "0.1.0"
+def test_version_is_the_deployed_package_version(sessions: SessionManager, package_version: str) -> None:
+    assert sessions.version() == package_version
 
 
 def test_get_or_create_with_chat_returns_a_typed_live_session(sessions: SessionManager,

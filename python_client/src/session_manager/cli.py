@@ -1,0 +1,301 @@
+"""``session-manager``: the package's functions from a shell, for a DBA or a developer.
+
+Every command takes ``--dsn`` (or reads ``DATABASE_URL``). Any failure is reported as exactly one line on
+stderr, ``session-manager: error: ...``, with a non-zero exit status (1; 2 for a usage error), never a
+traceback. ``-v`` logs every call (and psycopg_pool's connection attempts) on stderr.
+"""
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import json
+import logging
+import os
+import shutil
+import subprocess
+import sys
+from collections.abc import Callable, Sequence
+from datetime import timedelta
+from pathlib import Path
+from typing import Any, NoReturn
+from urllib.parse import quote
+
+from psycopg.conninfo import conninfo_to_dict
+
+from . import __version__, queries
+from .errors import SessionManagerError
+from .manager import SessionManager
+from .models import SessionInfo
+
+PROG = "session-manager"
+
+
+class CommandError(Exception):
+    """A failure the command reports as its one line."""
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> NoReturn:
+        # One line, not argparse's usage block: the contract's "exactly one line on stderr".
+        self.exit(2, f"{PROG}: error: {message} (see {self.prog} --help)\n")
+
+
+def _one_line(text: str) -> str:
+    return " ".join(text.split())
+
+
+# --- Output ------------------------------------------------------------------------------------------------
+
+def _table(headers: Sequence[str], rows: Sequence[Sequence[object]], right: Sequence[int] = ()) -> str:
+    cells = [[str(h) for h in headers]] + [["" if v is None else str(v) for v in r] for r in rows]
+    widths = [max(len(row[i]) for row in cells) for i in range(len(headers))]
+    lines = []
+    for n, row in enumerate(cells):
+        lines.append("  ".join(c.rjust(w) if i in right else c.ljust(w)
+                               for i, (c, w) in enumerate(zip(row, widths, strict=True))).rstrip())
+        if n == 0:
+            lines.append("  ".join("-" * w for w in widths))
+    return "\n".join(lines)
+
+
+def _json(value: Any) -> str:
+    def plain(v: Any) -> Any:
+        if dataclasses.is_dataclass(v) and not isinstance(v, type):
+            return dataclasses.asdict(v)
+        return str(v)
+
+    return json.dumps(value, default=plain, ensure_ascii=False, indent=2)
+
+
+def _session_rows(infos: Sequence[SessionInfo]) -> str:
+    return _table(["session_id", "chat_id", "agent", "live", "last_activity", "messages"],
+                  [(s.session_id, s.chat_id, s.agent_id, "yes" if s.is_active else "no",
+                    s.last_activity.isoformat(sep=" ", timespec="seconds"), s.message_count) for s in infos],
+                  right=[5])
+
+
+# --- Commands ----------------------------------------------------------------------------------------------
+
+def cmd_status(m: SessionManager, args: argparse.Namespace) -> None:
+    status = m.session_status()
+    job = _cleanup_job(m)
+    if args.json:
+        print(_json({**dataclasses.asdict(status), "active": status.active, "total": status.total,
+                     "cleanup_job": job}))
+        return
+    print(f"Sessions (idle_timeout {status.idle_timeout}):")
+    print(_table(["state", "sessions", "meaning"], [
+        ("live", status.live, "active, used within idle_timeout"),
+        ("idle", status.idle, "active but idle past idle_timeout, not yet cleaned up"),
+        ("inactive", status.inactive, "ended or cleaned up"),
+        ("total", status.total, ""),
+    ], right=[1]))
+    if status.oldest_live_activity is not None:
+        oldest = status.oldest_live_activity.isoformat(sep=" ", timespec="seconds")
+        print(f"Oldest live session last active at {oldest}")
+    print()
+    print("Cleanup job:")
+    print(_table(["field", "value"], list(job.items())))
+
+
+def _cleanup_job(m: SessionManager) -> dict[str, str]:
+    with m.connection() as conn:
+        visible = conn.execute(queries.CLEANUP_JOB_VISIBLE).fetchone()
+        cron_db = conn.execute("SELECT current_setting('cron.database_name', true)").fetchone()
+        where = f"pg_cron runs in database {cron_db[0]!r}" if cron_db and cron_db[0] else "pg_cron is not loaded"
+        if not (visible and visible[0]):
+            return {"state": f"unknown (cron.job is not readable from this database; {where})"}
+        row = conn.execute(queries.CLEANUP_JOB).fetchone()
+    if row is None:
+        return {"state": f"not scheduled for this database ({where})"}
+    name, schedule, active, status, start, message = row
+    return {"job": name, "schedule": schedule, "state": "active" if active else "paused",
+            "last run": "never" if start is None else f"{status} at {start.isoformat(sep=' ', timespec='seconds')}",
+            "last message": _one_line(message or "")}
+
+
+def cmd_cleanup(m: SessionManager, args: argparse.Namespace) -> None:
+    timeout = None if args.idle_timeout is None else timedelta(minutes=args.idle_timeout)
+    print(m.cleanup_old_sessions(timeout))
+
+
+def cmd_info(m: SessionManager, args: argparse.Namespace) -> None:
+    info = m.get_session_info(args.session_id)
+    if info is None:
+        raise CommandError(f"session {args.session_id!r} not found")
+    if args.json:
+        print(_json(info))
+        return
+    for f in dataclasses.fields(info):
+        print(f"{f.name:<14} {getattr(info, f.name)}")
+
+
+def cmd_sessions(m: SessionManager, args: argparse.Namespace) -> None:
+    infos = m.list_user_sessions(args.user_id, include_inactive=args.all)
+    print(_json(infos) if args.json else _session_rows(infos))
+
+
+def cmd_context(m: SessionManager, args: argparse.Namespace) -> None:
+    messages = m.get_context(args.session_id, max_messages=args.n)
+    if args.json:
+        print(_json(messages))
+        return
+    for msg in messages:
+        print(f"[{msg.created_at.isoformat(sep=' ', timespec='seconds')}] {msg.role}: {msg.content}")
+
+
+def cmd_touch(m: SessionManager, args: argparse.Namespace) -> None:
+    print(m.touch_sessions(args.session_ids))
+
+
+def cmd_end(m: SessionManager, args: argparse.Namespace) -> None:
+    if not m.end_session(args.session_id):
+        raise CommandError(f"session {args.session_id!r} is unknown or already inactive")
+    print("ended")
+
+
+def cmd_settings(m: SessionManager, args: argparse.Namespace) -> None:
+    settings = m.get_settings()
+    print(_json(settings) if args.json else _table(["setting", "value"], list(settings.items())))
+
+
+def cmd_version(m: SessionManager, args: argparse.Namespace) -> None:
+    print(m.version())
+
+
+# --- sqitch wrappers ---------------------------------------------------------------------------------------
+
+def _project_root() -> Path:
+    """The directory with sqitch.plan: the current one or a parent, else the source tree of this package."""
+    for start in (Path.cwd(), Path(__file__).resolve()):
+        for d in (start, *start.parents):
+            if (d / "sqitch.plan").is_file():
+                return d
+    raise CommandError("sqitch.plan not found: run from the pg-session-manager checkout")
+
+
+def sqitch_target(dsn: str) -> str:
+    """A sqitch target (db:pg:...) for a libpq URI or key=value DSN."""
+    if dsn.startswith(("postgresql://", "postgres://")):
+        return "db:pg://" + dsn.split("://", 1)[1]
+    params = conninfo_to_dict(dsn)
+    user = quote(str(params.pop("user", "")), safe="")
+    password = params.pop("password", None)
+    auth = user + (":" + quote(str(password), safe="") if password is not None else "")
+    host = str(params.pop("host", ""))
+    port = params.pop("port", None)
+    netloc = (auth + "@" if auth else "") + host + (f":{port}" if port else "")
+    dbname = quote(str(params.pop("dbname", "")), safe="")
+    query = "&".join(f"{k}={quote(str(v), safe='')}" for k, v in params.items())
+    return f"db:pg://{netloc}/{dbname}" + (f"?{query}" if query else "")
+
+
+def run_sqitch(verb: str, dsn: str, extra: Sequence[str]) -> None:
+    root = _project_root()
+    sqitch = shutil.which("sqitch")
+    if sqitch is None:
+        raise CommandError("sqitch is not installed (scripts/setup.sh installs it)")
+    extra = [a for a in extra if a != "--"]
+    proc = subprocess.run([sqitch, verb, *extra, sqitch_target(dsn)], cwd=root, stderr=subprocess.PIPE,
+                          text=True, check=False)
+    if proc.returncode != 0:
+        lines = [line for line in proc.stderr.splitlines() if line.strip()]
+        raise CommandError(f"sqitch {verb} failed: " + _one_line(lines[-1] if lines else f"exit {proc.returncode}"))
+
+
+# --- Parsing and running -----------------------------------------------------------------------------------
+
+Command = Callable[[SessionManager, argparse.Namespace], None]
+
+
+def build_parser() -> argparse.ArgumentParser:
+    def common(p: argparse.ArgumentParser, top: bool) -> None:
+        # On the main parser and on each command, so they go before or after the command name.
+        default: Any = (lambda v: v) if top else (lambda v: argparse.SUPPRESS)
+        p.add_argument("--dsn", default=default(None),
+                       help="libpq connection string or URI (default: $DATABASE_URL)")
+        p.add_argument("--connect-timeout", type=float, metavar="SECONDS", default=default(10.0),
+                       help="give up connecting after this many seconds (default: 10)")
+        p.add_argument("-v", "--verbose", action="store_true", default=default(False),
+                       help="log every call and connection attempt on stderr")
+
+    parser = _Parser(prog=PROG, description="Inspect and maintain pg-session-manager's sessions.")
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__} (client)")
+    common(parser, top=True)
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+
+    def command(name: str, func: Command | None, help_text: str, json_output: bool = False) -> argparse.ArgumentParser:
+        p = sub.add_parser(name, help=help_text, description=help_text)
+        common(p, top=False)
+        if json_output:
+            p.add_argument("--json", action="store_true", help="print JSON instead of a table")
+        p.set_defaults(func=func, json=False)
+        return p
+
+    command("status", cmd_status, "sessions by state (live, idle, inactive) and the pg_cron cleanup job",
+            json_output=True)
+    p = command("cleanup", cmd_cleanup, "deactivate idle sessions once and print how many")
+    p.add_argument("--idle-timeout", type=float, metavar="MINUTES",
+                   help="idle longer than this (default: the setting idle_timeout)")
+    p = command("info", cmd_info, "show one session", json_output=True)
+    p.add_argument("session_id")
+    p = command("sessions", cmd_sessions, "list a user's sessions, most recently active first", json_output=True)
+    p.add_argument("user_id")
+    p.add_argument("--all", action="store_true", help="include inactive sessions")
+    p = command("context", cmd_context, "print a session's last messages, oldest first", json_output=True)
+    p.add_argument("session_id")
+    p.add_argument("-n", type=int, metavar="N", help="how many (default: the setting context_messages)")
+    p = command("touch", cmd_touch, "mark sessions as used now; prints how many were live")
+    p.add_argument("session_ids", nargs="+", metavar="SESSION_ID")
+    p = command("end", cmd_end, "end a session (fails if unknown or already inactive)")
+    p.add_argument("session_id")
+    command("settings", cmd_settings, "show the package's settings", json_output=True)
+    command("version", cmd_version, "print the package version deployed in the database")
+    for verb in ("deploy", "verify", "revert"):
+        p = command(verb, None, f"sqitch {verb} against the database (from the checkout with sqitch.plan)")
+        p.add_argument("sqitch_args", nargs=argparse.REMAINDER, help="passed to sqitch, e.g. --set schedule=off")
+    return parser
+
+
+def _configure_logging(verbose: bool) -> None:
+    root = logging.getLogger()
+    if verbose:
+        logging.basicConfig(level=logging.DEBUG, stream=sys.stderr, format="%(name)s: %(levelname)s: %(message)s")
+    else:
+        # psycopg_pool logs each failed connection attempt as a warning: quiet, the one error line says it.
+        root.addHandler(logging.NullHandler())
+
+
+def run(args: argparse.Namespace) -> None:
+    dsn = args.dsn if args.dsn is not None else os.environ.get("DATABASE_URL")
+    if not dsn:
+        raise CommandError("no database: pass --dsn or set DATABASE_URL")
+    if args.connect_timeout <= 0:
+        raise CommandError("--connect-timeout must be positive")
+    if args.func is None:
+        run_sqitch(args.command, dsn, args.sqitch_args)
+        return
+    with SessionManager(dsn, min_size=1, max_size=1, timeout=args.connect_timeout,
+                        connect_timeout=args.connect_timeout, name=PROG) as m:
+        args.func(m, args)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    _configure_logging(args.verbose)
+    try:
+        run(args)
+    except KeyboardInterrupt:
+        print(f"{PROG}: error: interrupted", file=sys.stderr)
+        return 130
+    except (CommandError, SessionManagerError) as exc:
+        print(f"{PROG}: error: {_one_line(str(exc))}", file=sys.stderr)
+        return 1
+    except Exception as exc:  # the promise: one line, never a traceback
+        print(f"{PROG}: error: {type(exc).__name__}: {_one_line(str(exc))}", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
