@@ -8,6 +8,7 @@ from datetime import timedelta
 
 import psycopg
 import pytest
+
 from session_manager import (
     SQLSTATE_ERRORS,
     ContentTooLongError,
@@ -79,8 +80,8 @@ def test_append_with_none_content_raises_null_argument_error(sessions: SessionMa
     lambda m, s: m.cleanup_old_sessions(timedelta(minutes=-5)),
 ], ids=["empty_id", "empty_id_in_list", "agent_not_allowed", "empty_chat", "role_not_allowed", "empty_content",
         "zero_limit", "negative_limit", "zero_timeout", "negative_timeout"])
-def test_an_invalid_argument_raises_invalid_argument_error(sessions: SessionManager, live: SessionInfo,
-                                                           call: Callable[[SessionManager, SessionInfo], object]) -> None:
+def test_an_invalid_argument_raises_invalid_argument_error(
+        sessions: SessionManager, live: SessionInfo, call: Callable[[SessionManager, SessionInfo], object]) -> None:
     error = raised(lambda: call(sessions, live))
     assert type(error) is InvalidArgumentError and error.sqlstate == "22023"
     assert isinstance(error.__cause__, psycopg.Error)  # the original is kept

@@ -52,7 +52,7 @@ def test_call_against_a_closed_port_fails_at_once_with_connection_failed(closed_
 def test_call_against_an_unresponsive_server_fails_within_the_default_15_seconds(blackhole_port: int) -> None:
     assert PoolSettings().timeout == 15.0
     m = SessionManager(f"postgresql://postgres@127.0.0.1:{blackhole_port}/chat")
-    seconds, error = elapsed(lambda: m.version())
+    seconds, error = elapsed(m.version)
     assert isinstance(error, ConnectionFailedError), error
     assert seconds < 15.0
 
