@@ -10,6 +10,7 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 
 import psycopg
+
 from session_manager import AsyncSessionManager, Message, SessionInfo, SessionManager
 
 pytest_plugins = ["client_fixtures"]
