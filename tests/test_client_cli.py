@@ -174,11 +174,13 @@ def test_settings_lists_every_setting(db: str) -> None:
     assert json.loads(ok("settings", "--json", "--dsn", db))["context_messages"] == "50"
 
 
-def test_verify_wraps_sqitch(db: str) -> None:
+def test_verify_wraps_sqitch_passing_its_arguments(db: str) -> None:
     if shutil.which("sqitch") is None:
         pytest.skip("sqitch is not installed")
-    out = ok("verify", "--dsn", db)
-    assert "Verify successful" in out
+    # The template was deployed without scheduling: verify needs the same variable.
+    assert "Verify successful" in ok("verify", "--dsn", db, "--", "--set", "schedule=off")
+    proc = cli("verify", "--dsn", db)  # verifying the schedule where none was deployed fails, in one line
+    assert_one_line_error(proc, "sqitch verify failed", "schedule_cleanup")
 
 
 def test_sqitch_target_accepts_uris_and_key_value_dsns() -> None:

@@ -196,11 +196,15 @@ def run_sqitch(verb: str, dsn: str, extra: Sequence[str]) -> None:
     if sqitch is None:
         raise CommandError("sqitch is not installed (scripts/setup.sh installs it)")
     extra = [a for a in extra if a != "--"]
-    proc = subprocess.run([sqitch, verb, *extra, sqitch_target(dsn)], cwd=root, stderr=subprocess.PIPE,
-                          text=True, check=False)
+    proc = subprocess.run([sqitch, verb, *extra, sqitch_target(dsn)], cwd=root, capture_output=True, text=True,
+                          check=False)
+    sys.stdout.write(proc.stdout)  # sqitch's report, as it prints it
     if proc.returncode != 0:
-        lines = [line for line in proc.stderr.splitlines() if line.strip()]
-        raise CommandError(f"sqitch {verb} failed: " + _one_line(lines[-1] if lines else f"exit {proc.returncode}"))
+        # The one error line names what failed: sqitch's last word and the first failing change of its report.
+        said = [line.strip() for line in proc.stderr.splitlines() if line.strip()]
+        failing = [line.strip() for line in proc.stdout.splitlines() if "failed" in line or "not ok" in line]
+        reason = "; ".join(dict.fromkeys([*said[-1:], *failing[:1]])) or f"exit {proc.returncode}"
+        raise CommandError(f"sqitch {verb} failed: " + _one_line(reason))
 
 
 # --- Parsing and running -----------------------------------------------------------------------------------
