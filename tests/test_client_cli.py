@@ -7,7 +7,8 @@ import shutil
 import subprocess
 import sys
 import time
-from collections.abc import Callable
+import uuid
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import psycopg
@@ -22,7 +23,7 @@ ROOT = Path(__file__).resolve().parent.parent
 SCRIPT = next((str(p) for p in (ROOT / ".venv" / "bin" / "session-manager",
                                 Path(sys.executable).parent / "session-manager") if p.exists()),
               shutil.which("session-manager") or "session-manager")
-COMMANDS = ["status", "cleanup", "info", "sessions", "context", "touch", "end", "settings", "version",
+COMMANDS = ["status", "health", "cleanup", "info", "sessions", "context", "touch", "end", "settings", "version",
             "deploy", "verify", "revert"]
 
 
@@ -110,23 +111,51 @@ def test_status_shows_sessions_by_state_and_the_cleanup_job(db: str, sessions: S
                                                             new_user: Callable[[], str],
                                                             make_idle: Callable[[str], None]) -> None:
     sessions.cleanup_old_sessions()
-    before = sessions.session_status()
+    before = sessions.session_stats()
     user = new_user()
     sessions.get_or_create_session(user, "geral")
     make_idle(sessions.get_or_create_session(user, "geral").session_id)
     out = ok("status", "--dsn", db)
     lines = {line.split()[0]: line.split() for line in out.splitlines() if line.strip()}
-    assert lines["live"][1] == str(before.live + 1)
-    assert lines["idle"][1] == str(before.idle + 1)
-    assert lines["inactive"][1] == str(before.inactive)
+    assert lines["live"][1] == str(before.live_sessions + 1)
+    assert lines["idle"][1] == str(before.idle_backlog + 1)
+    assert lines["active"][1] == str(before.active_sessions + 2)
     assert "Cleanup job:" in out and "unknown" in out  # pg_cron's tables live in another database
     data = json.loads(ok("status", "--dsn", db, "--json"))
-    assert data["live"] == before.live + 1 and data["total"] == data["active"] + data["inactive"]
+    assert data["sessions"]["live_sessions"] == before.live_sessions + 1
+    assert data["cleanup_job"]["job_state"] == "unknown"
 
 
 def test_status_in_pg_crons_database_shows_the_scheduled_job(server: object, cron_db: str) -> None:
     out = ok("status", "--dsn", server.dsn(cron_db))  # type: ignore[attr-defined]
-    assert f"session_manager_cleanup_{cron_db}" in out and "* * * * *" in out
+    assert f"session_manager_cleanup_{cron_db}" in out and "* * * * *" in out and "scheduled" in out
+
+
+def test_health_prints_every_check_and_fails_in_one_line_unless_all_ok(db: str) -> None:
+    proc = cli("health", "--dsn", db)
+    assert proc.stdout.splitlines()[0].split() == ["check", "status", "value", "threshold", "detail"]
+    assert "cleanup_age" in proc.stdout
+    if proc.returncode == 0:
+        assert proc.stderr == "" and all(line.split()[1] == "ok" for line in proc.stdout.splitlines()[2:])
+    else:
+        assert_one_line_error(proc, "health: ")
+    assert {c["check_name"] for c in json.loads(cli("health", "--json", "--dsn", db).stdout)} >= {"cleanup_age"}
+
+
+@pytest.fixture()
+def monitor_login(conn: psycopg.Connection) -> Iterator[str]:
+    """A login role in session_manager_monitor, as a DBA's dashboard would connect."""
+    name = "sm_client_monitor_" + uuid.uuid4().hex[:6]
+    conn.execute(f"CREATE ROLE {name} LOGIN IN ROLE session_manager_monitor")
+    yield name
+    conn.execute(f"DROP ROLE {name}")
+
+
+def test_status_and_health_work_for_the_monitoring_role(db: str, monitor_login: str) -> None:
+    dsn = db.replace("postgres@", monitor_login + "@", 1)
+    assert "live" in ok("status", "--dsn", dsn)
+    assert "cleanup_age" in cli("health", "--dsn", dsn).stdout
+    assert_one_line_error(cli("info", "some-session", "--dsn", dsn), "permission denied")
 
 
 def test_cleanup_prints_how_many_sessions_it_deactivated(db: str, sessions: SessionManager,

@@ -255,19 +255,37 @@ def test_cleanup_refuses_a_number_for_the_timeout(sessions: SessionManager) -> N
         sessions.cleanup_old_sessions(30)  # type: ignore[arg-type]
 
 
-def test_session_status_counts_sessions_by_state(sessions: SessionManager, new_user: Callable[[], str],
-                                                 make_idle: Callable[[str], None]) -> None:
-    before = sessions.session_status()
+def test_session_stats_count_live_sessions_and_the_idle_backlog(sessions: SessionManager,
+                                                                  new_user: Callable[[], str],
+                                                                  make_idle: Callable[[str], None]) -> None:
+    sessions.cleanup_old_sessions()
+    before = sessions.session_stats()
     user = new_user()
     sessions.get_or_create_session(user, "geral")
     idle = sessions.get_or_create_session(user, "geral")
     ended = sessions.get_or_create_session(user, "geral")
     make_idle(idle.session_id)
     sessions.end_session(ended.session_id)
-    after = sessions.session_status()
-    assert (after.live - before.live, after.idle - before.idle, after.inactive - before.inactive) == (1, 1, 1)
-    assert after.active == after.live + after.idle and after.total == after.active + after.inactive
-    assert after.idle_timeout == timedelta(minutes=30)
+    after = sessions.session_stats()
+    assert (after.live_sessions - before.live_sessions, after.idle_backlog - before.idle_backlog) == (1, 1)
+    assert after.active_sessions == after.live_sessions + after.idle_backlog
+    assert after.idle_backlog_oldest_seconds >= 3600  # idle for two hours, timeout 30 minutes
+    assert after.idle_timeout_seconds == 1800.0
+    assert after.created_last_hour - before.created_last_hour == 3
+
+
+def test_health_check_returns_one_typed_row_per_check(sessions: SessionManager) -> None:
+    checks = sessions.health_check()
+    names = [c.check_name for c in checks]
+    assert len(names) == len(set(names)) and {"cleanup_age", "idle_backlog", "pg_cron"} <= set(names)
+    assert all(c.status in ("ok", "warning", "critical") for c in checks)
+    assert all(c.value is None or isinstance(c.value, float) for c in checks)
+
+
+def test_cleanup_job_status_is_unknown_outside_pg_crons_database(sessions: SessionManager) -> None:
+    job = sessions.cleanup_job_status()
+    assert job.job_state == "unknown" and job.job_id is None
+    assert job.job_name is not None and job.job_name.startswith("session_manager_cleanup_")
 
 
 def test_get_settings_lists_every_setting_in_column_order(sessions: SessionManager) -> None:

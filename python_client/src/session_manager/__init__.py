@@ -25,7 +25,7 @@ from .errors import (
     TransactionConflictError,
 )
 from .manager import AsyncSessionManager, SessionManager
-from .models import Message, SessionInfo, SessionStatus
+from .models import CleanupJobStatus, HealthCheck, Message, SessionInfo, SessionStats
 from .pool import CallTiming, PoolSettings, RetryPolicy
 
 __version__ = "0.1.0"
@@ -34,6 +34,7 @@ __all__ = [
     "SQLSTATE_ERRORS",
     "AsyncSessionManager",
     "CallTiming",
+    "CleanupJobStatus",
     "ClosedError",
     "ConnectionFailedError",
     "ConnectionLostError",
@@ -41,6 +42,7 @@ __all__ = [
     "DatabaseError",
     "DatabaseUnavailableError",
     "DuplicateMessageError",
+    "HealthCheck",
     "InvalidArgumentError",
     "Message",
     "NotFoundError",
@@ -53,6 +55,6 @@ __all__ = [
     "SessionManager",
     "SessionManagerError",
     "SessionNotLiveError",
-    "SessionStatus",
+    "SessionStats",
     "TransactionConflictError",
 ]

@@ -15,14 +15,14 @@ import shutil
 import subprocess
 import sys
 from collections.abc import Callable, Sequence
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any, NoReturn
 from urllib.parse import quote
 
 from psycopg.conninfo import conninfo_to_dict
 
-from . import __version__, queries
+from . import __version__
 from .errors import SessionManagerError
 from .manager import SessionManager
 from .models import SessionInfo
@@ -76,42 +76,59 @@ def _session_rows(infos: Sequence[SessionInfo]) -> str:
 
 # --- Commands ----------------------------------------------------------------------------------------------
 
+def _when(value: datetime | None) -> str:
+    return "never" if value is None else value.isoformat(sep=" ", timespec="seconds")
+
+
 def cmd_status(m: SessionManager, args: argparse.Namespace) -> None:
-    status = m.session_status()
-    job = _cleanup_job(m)
+    stats = m.session_stats()
+    job = m.cleanup_job_status()
     if args.json:
-        print(_json({**dataclasses.asdict(status), "active": status.active, "total": status.total,
-                     "cleanup_job": job}))
+        print(_json({"sessions": stats, "cleanup_job": job}))
         return
-    print(f"Sessions (idle_timeout {status.idle_timeout}):")
+    print(f"Sessions (idle_timeout {timedelta(seconds=stats.idle_timeout_seconds)}):")
+    oldest = timedelta(seconds=round(stats.idle_backlog_oldest_seconds))
     print(_table(["state", "sessions", "meaning"], [
-        ("live", status.live, "active, used within idle_timeout"),
-        ("idle", status.idle, "active but idle past idle_timeout, not yet cleaned up"),
-        ("inactive", status.inactive, "ended or cleaned up"),
-        ("total", status.total, ""),
+        ("active", stats.active_sessions, "isActive: live + idle"),
+        ("live", stats.live_sessions, "active, used within idle_timeout"),
+        ("idle", stats.idle_backlog, "active but idle past idle_timeout, not yet cleaned up"
+                                     + (f" (oldest {oldest} past it)" if stats.idle_backlog else "")),
+        ("inactive", f"~{stats.inactive_sessions_estimate}", "ended or cleaned up (estimate from statistics)"),
     ], right=[1]))
-    if status.oldest_live_activity is not None:
-        oldest = status.oldest_live_activity.isoformat(sep=" ", timespec="seconds")
-        print(f"Oldest live session last active at {oldest}")
+    print(f"Last hour: {stats.created_last_hour} created, {stats.deactivated_last_hour} deactivated and "
+          f"{stats.purged_last_hour} purged by {stats.cleanup_runs_last_hour} cleanup runs; "
+          f"~{stats.messages_estimate} messages stored.")
     print()
     print("Cleanup job:")
-    print(_table(["field", "value"], list(job.items())))
+    rows: list[tuple[str, object]] = [("state", job.job_state)]
+    if job.job_state == "unknown":
+        rows[0] = ("state", "unknown (pg_cron lives in another database: cron.database_name)")
+    if job.job_id is not None:
+        rows += [("job", f"{job.job_name} (id {job.job_id})"), ("schedule", job.job_schedule),
+                 ("last run", "never" if job.last_run_started_at is None
+                  else f"{job.last_run_status} at {_when(job.last_run_started_at)}"),
+                 ("last success", _when(job.last_success_at)),
+                 ("last failure", _when(job.last_failure_at) + (f": {_one_line(job.last_failure_message)}"
+                                                                if job.last_failure_message else "")),
+                 ("failures in a row", job.consecutive_failures)]
+    print(_table(["field", "value"], rows))
 
 
-def _cleanup_job(m: SessionManager) -> dict[str, str]:
-    with m.connection() as conn:
-        visible = conn.execute(queries.CLEANUP_JOB_VISIBLE).fetchone()
-        cron_db = conn.execute("SELECT current_setting('cron.database_name', true)").fetchone()
-        where = f"pg_cron runs in database {cron_db[0]!r}" if cron_db and cron_db[0] else "pg_cron is not loaded"
-        if not (visible and visible[0]):
-            return {"state": f"unknown (cron.job is not readable from this database; {where})"}
-        row = conn.execute(queries.CLEANUP_JOB).fetchone()
-    if row is None:
-        return {"state": f"not scheduled for this database ({where})"}
-    name, schedule, active, status, start, message = row
-    return {"job": name, "schedule": schedule, "state": "active" if active else "paused",
-            "last run": "never" if start is None else f"{status} at {start.isoformat(sep=' ', timespec='seconds')}",
-            "last message": _one_line(message or "")}
+def cmd_health(m: SessionManager, args: argparse.Namespace) -> None:
+    checks = m.health_check()
+    if args.json:
+        print(_json(checks))
+    else:
+        print(_table(["check", "status", "value", "threshold", "detail"],
+                     [(c.check_name, c.status, _figure(c.value), _figure(c.threshold), c.detail) for c in checks]))
+    bad = [c for c in checks if c.status != "ok"]
+    if bad:
+        worst = "critical" if any(c.status == "critical" for c in bad) else "warning"
+        raise CommandError(f"health: {worst}: " + ", ".join(f"{c.check_name} {c.status}" for c in bad))
+
+
+def _figure(value: float | None) -> str:
+    return "" if value is None else f"{value:g}"
 
 
 def cmd_cleanup(m: SessionManager, args: argparse.Namespace) -> None:
@@ -156,7 +173,8 @@ def cmd_end(m: SessionManager, args: argparse.Namespace) -> None:
 
 def cmd_settings(m: SessionManager, args: argparse.Namespace) -> None:
     settings = m.get_settings()
-    print(_json(settings) if args.json else _table(["setting", "value"], list(settings.items())))
+    rows = [(name, "NULL" if value is None else value) for name, value in settings.items()]
+    print(_json(settings) if args.json else _table(["setting", "value"], rows))
 
 
 def cmd_version(m: SessionManager, args: argparse.Namespace) -> None:
@@ -237,6 +255,8 @@ def build_parser() -> argparse.ArgumentParser:
         return p
 
     command("status", cmd_status, "sessions by state (live, idle, inactive) and the pg_cron cleanup job",
+            json_output=True)
+    command("health", cmd_health, "the package's health checks; exits 1 (one line on stderr) unless all are ok",
             json_output=True)
     p = command("cleanup", cmd_cleanup, "deactivate idle sessions once and print how many")
     p.add_argument("--idle-timeout", type=float, metavar="MINUTES",

@@ -39,7 +39,7 @@ from .errors import (
     nul_byte_error,
     translate,
 )
-from .models import Message, SessionInfo, SessionStatus
+from .models import CleanupJobStatus, HealthCheck, Message, SessionInfo, SessionStats
 from .pool import (
     AsyncPool,
     CallStats,
@@ -114,12 +114,20 @@ def _messages(rows: Rows) -> list[Message]:
     return [Message.from_row(r) for r in rows]
 
 
-def _status(rows: Rows) -> SessionStatus:
-    return SessionStatus.from_row(rows[0])
+def _stats(rows: Rows) -> SessionStats:
+    return SessionStats.from_row(rows[0])
 
 
-def _settings(rows: Rows) -> dict[str, str]:
-    return {str(k): str(v) for k, v in rows}
+def _health(rows: Rows) -> list[HealthCheck]:
+    return [HealthCheck.from_row(r) for r in rows]
+
+
+def _job(rows: Rows) -> CleanupJobStatus:
+    return CleanupJobStatus.from_row(rows[0])
+
+
+def _settings(rows: Rows) -> dict[str, str | None]:
+    return {str(k): None if v is None else str(v) for k, v in rows}
 
 
 class SPEC:
@@ -136,7 +144,10 @@ class SPEC:
     get_session_info = CallSpec("get_session_info", queries.GET_SESSION_INFO, _optional_session, retryable=True)
     list_user_sessions = CallSpec("list_user_sessions", queries.LIST_USER_SESSIONS, _sessions, retryable=True)
     version = CallSpec("version", queries.VERSION, _str, retryable=True)
-    session_status = CallSpec("session_status", queries.SESSION_STATUS, _status, retryable=True)
+    # Monitoring: read-only, so retried like the reads.
+    session_stats = CallSpec("session_stats", queries.SESSION_STATS, _stats, retryable=True)
+    health_check = CallSpec("health_check", queries.HEALTH_CHECK, _health, retryable=True)
+    cleanup_job_status = CallSpec("cleanup_job_status", queries.CLEANUP_JOB_STATUS, _job, retryable=True)
     settings = CallSpec("settings", queries.SETTINGS, _settings, retryable=True)
 
 
@@ -437,12 +448,20 @@ class SessionManager(_ManagerBase):
         """The version of the package deployed in the database."""
         return self._run(_call(SPEC.version))
 
-    def session_status(self) -> SessionStatus:
-        """Monitoring: how many sessions are live, idle (not yet cleaned up) and inactive. Reads every row."""
-        return self._run(_call(SPEC.session_status))
+    def session_stats(self) -> SessionStats:
+        """Monitoring (session_manager.session_stats): live sessions, the idle backlog, cleanup in the last hour."""
+        return self._run(_call(SPEC.session_stats))
 
-    def get_settings(self) -> dict[str, str]:
-        """The package's settings (session_manager.settings), as text, in column order."""
+    def health_check(self) -> list[HealthCheck]:
+        """Monitoring (session_manager.health_check()): one row per check, status ok, warning or critical."""
+        return self._run(_call(SPEC.health_check))
+
+    def cleanup_job_status(self) -> CleanupJobStatus:
+        """Monitoring (session_manager.cleanup_job_status()): the pg_cron cleanup job, its last run and failure."""
+        return self._run(_call(SPEC.cleanup_job_status))
+
+    def get_settings(self) -> dict[str, str | None]:
+        """The package's settings (session_manager.settings), as text (None for NULL), in column order."""
         return self._run(_call(SPEC.settings))
 
 
@@ -575,15 +594,20 @@ class AsyncSessionManager(_ManagerBase):
     async def version(self) -> str:
         return await self._run(_call(SPEC.version))
 
-    async def session_status(self) -> SessionStatus:
-        return await self._run(_call(SPEC.session_status))
+    async def session_stats(self) -> SessionStats:
+        return await self._run(_call(SPEC.session_stats))
 
-    async def get_settings(self) -> dict[str, str]:
+    async def health_check(self) -> list[HealthCheck]:
+        return await self._run(_call(SPEC.health_check))
+
+    async def cleanup_job_status(self) -> CleanupJobStatus:
+        return await self._run(_call(SPEC.cleanup_job_status))
+
+    async def get_settings(self) -> dict[str, str | None]:
         return await self._run(_call(SPEC.settings))
 
 
 # The async methods say what the sync ones say.
-for _name in ("touch_session", "touch_sessions", "cleanup_old_sessions", "get_or_create_session", "end_session",
-              "append_message", "get_context", "get_session_info", "list_user_sessions", "version",
-              "session_status", "get_settings", "acting_as", "open", "close", "connection"):
-    getattr(AsyncSessionManager, _name).__doc__ = getattr(SessionManager, _name).__doc__
+for _name, _method in vars(SessionManager).items():
+    if not _name.startswith("_") and callable(_method) and _name in vars(AsyncSessionManager):
+        getattr(AsyncSessionManager, _name).__doc__ = _method.__doc__

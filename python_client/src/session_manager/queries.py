@@ -9,15 +9,15 @@ from __future__ import annotations
 
 __all__ = [
     "APPEND_MESSAGE",
-    "CLEANUP_JOB",
-    "CLEANUP_JOB_VISIBLE",
+    "CLEANUP_JOB_STATUS",
     "CLEANUP_OLD_SESSIONS",
     "END_SESSION",
     "GET_CONTEXT",
     "GET_OR_CREATE_SESSION",
     "GET_SESSION_INFO",
+    "HEALTH_CHECK",
     "LIST_USER_SESSIONS",
-    "SESSION_STATUS",
+    "SESSION_STATS",
     "SET_USER_ID",
     "SETTINGS",
     "TOUCH_SESSION",
@@ -63,19 +63,22 @@ VERSION = "SELECT session_manager.version()"
 # Scopes the calls of one transaction to one user (the contract's session_manager.user_id setting).
 SET_USER_ID = "SELECT pg_catalog.set_config('session_manager.user_id', %s::text, true)"
 
-# Monitoring (read-only, retryable), for `session-manager status`: the sessions by state, with the
-# contract's definition of live. One pass over the table: it reads every row, so it is for a DBA's
-# prompt, not for a dashboard refreshed every second on a large table.
-SESSION_STATUS = """
-SELECT count(*) FILTER (WHERE s."isActive" AND s."lastActivity" >= pg_catalog.now() - st.idle_timeout),
-       count(*) FILTER (WHERE s."isActive" AND s."lastActivity" < pg_catalog.now() - st.idle_timeout),
-       count(*) FILTER (WHERE NOT s."isActive"),
-       st.idle_timeout,
-       min(s."lastActivity") FILTER (WHERE s."isActive" AND s."lastActivity" >= pg_catalog.now() - st.idle_timeout)
-  FROM session_manager.settings AS st
-  LEFT JOIN public."conversationSessions" AS s ON true
- GROUP BY st.idle_timeout
-"""
+# Monitoring (read-only, retryable): the package's monitoring view and functions (deploy/monitoring/),
+# which session_manager_monitor may read.
+SESSION_STATS = (
+    "SELECT active_sessions, live_sessions, idle_backlog, idle_backlog_oldest_seconds, inactive_sessions_estimate,"
+    " created_last_hour, deactivated_last_hour, purged_last_hour, cleanup_runs_last_hour, messages_estimate,"
+    " sessions_created_total, messages_appended_total, idle_timeout_seconds"
+    " FROM session_manager.session_stats"
+)
+
+HEALTH_CHECK = "SELECT check_name, status, value, threshold, detail FROM session_manager.health_check()"
+
+CLEANUP_JOB_STATUS = (
+    "SELECT job_state, job_name, job_id, job_schedule, last_run_started_at, last_run_finished_at, last_run_status,"
+    " last_success_at, last_failure_at, last_failure_message, consecutive_failures"
+    " FROM session_manager.cleanup_job_status()"
+)
 
 # The settings row, one (name, value) pair per column, in column order.
 SETTINGS = """
@@ -85,21 +88,4 @@ SELECT kv.key, kv.value
   JOIN pg_catalog.pg_attribute AS a
     ON a.attrelid = 'session_manager.settings'::regclass AND a.attname = kv.key
  ORDER BY a.attnum
-"""
-
-# The scheduled cleanup job of this database (pg_cron keeps cron.job in cron.database_name only) and its
-# last run. Run only after checking that cron.job exists and is readable (CLEANUP_JOB_VISIBLE).
-CLEANUP_JOB_VISIBLE = (
-    "SELECT coalesce(pg_catalog.has_table_privilege(pg_catalog.to_regclass('cron.job'), 'SELECT')"
-    " AND pg_catalog.has_table_privilege(pg_catalog.to_regclass('cron.job_run_details'), 'SELECT'), false)"
-)
-CLEANUP_JOB = """
-SELECT j.jobname, j.schedule, j.active, r.status, r.start_time, r.return_message
-  FROM cron.job AS j
-  LEFT JOIN LATERAL (SELECT d.status, d.start_time, d.return_message
-                       FROM cron.job_run_details AS d
-                      WHERE d.jobid = j.jobid
-                      ORDER BY d.runid DESC
-                      LIMIT 1) AS r ON true
- WHERE j.jobname = 'session_manager_cleanup_' || pg_catalog.current_database()
 """
