@@ -149,3 +149,33 @@ def package_version(db: str) -> str:
         row = c.execute("SELECT session_manager.version()").fetchone()
     assert row is not None
     return str(row[0])
+
+
+@pytest.fixture()
+def login_role(conn: psycopg.Connection) -> Iterator[Callable[..., str]]:
+    """Makes login roles, members of the given group roles (none: no grant at all); roles are cluster-wide,
+    so they are dropped afterwards. Connect as one with the `as_role` fixture."""
+    made: list[str] = []
+
+    def make(*groups: str) -> str:
+        name = "sm_client_role_" + uuid.uuid4().hex[:8]
+        conn.execute(f"CREATE ROLE {name} LOGIN" + (" IN ROLE " + ", ".join(groups) if groups else ""))
+        made.append(name)
+        return name
+
+    yield make
+    for name in made:
+        conn.execute(f"DROP ROLE {name}")
+
+
+@pytest.fixture()
+def as_role() -> Callable[[str, str], str]:
+    """as_role(dsn, role): the same database's DSN, connecting as `role` (the test cluster trusts local
+    connections). A fixture, so test modules need not import this plugin module."""
+
+    def dsn_as(dsn: str, role: str) -> str:
+        parts = urlsplit(dsn)
+        host = parts.netloc.rsplit("@", 1)[-1]
+        return urlunsplit((parts.scheme, f"{role}@{host}", parts.path, parts.query, parts.fragment))
+
+    return dsn_as

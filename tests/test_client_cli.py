@@ -7,8 +7,7 @@ import shutil
 import subprocess
 import sys
 import time
-import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 
 import psycopg
@@ -142,17 +141,9 @@ def test_health_prints_every_check_and_fails_in_one_line_unless_all_ok(db: str) 
     assert {c["check_name"] for c in json.loads(cli("health", "--json", "--dsn", db).stdout)} >= {"cleanup_age"}
 
 
-@pytest.fixture()
-def monitor_login(conn: psycopg.Connection) -> Iterator[str]:
-    """A login role in session_manager_monitor, as a DBA's dashboard would connect."""
-    name = "sm_client_monitor_" + uuid.uuid4().hex[:6]
-    conn.execute(f"CREATE ROLE {name} LOGIN IN ROLE session_manager_monitor")
-    yield name
-    conn.execute(f"DROP ROLE {name}")
-
-
-def test_status_and_health_work_for_the_monitoring_role(db: str, monitor_login: str) -> None:
-    dsn = db.replace("postgres@", monitor_login + "@", 1)
+def test_status_and_health_work_for_the_monitoring_role(db: str, login_role: Callable[..., str],
+                                                        as_role: Callable[[str, str], str]) -> None:
+    dsn = as_role(db, login_role("session_manager_monitor"))
     assert "live" in ok("status", "--dsn", dsn)
     assert "cleanup_age" in cli("health", "--dsn", dsn).stdout
     assert_one_line_error(cli("info", "some-session", "--dsn", dsn), "permission denied")

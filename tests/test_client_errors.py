@@ -167,18 +167,9 @@ def test_message_id_must_be_a_uuid(sessions: SessionManager, live: SessionInfo) 
 
 # --- 42501, 40001/40P01 and anything else -----------------------------------------------------------------
 
-@pytest.fixture()
-def login_role(conn: psycopg.Connection) -> Iterator[str]:
-    """A login role with no grant from the package (roles are cluster-wide: dropped afterwards)."""
-    name = "sm_client_nobody_" + uuid.uuid4().hex[:6]
-    conn.execute(f"CREATE ROLE {name} LOGIN")
-    yield name
-    conn.execute(f"DROP ROLE {name}")
-
-
-def test_a_role_without_grants_gets_permission_denied(db: str, login_role: str) -> None:
-    user_dsn = db.replace("postgres@", login_role + "@", 1)
-    with SessionManager(user_dsn, min_size=1, max_size=1) as m:
+def test_a_role_without_grants_gets_permission_denied(db: str, login_role: Callable[..., str],
+                                                      as_role: Callable[[str, str], str]) -> None:
+    with SessionManager(as_role(db, login_role()), min_size=1, max_size=1) as m:
         error = raised(lambda: m.touch_session("x"))
     assert type(error) is PermissionDeniedError and error.sqlstate == "42501"
 

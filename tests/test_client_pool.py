@@ -268,6 +268,25 @@ def test_acting_as_scopes_every_call_to_one_user(sessions: SessionManager, new_u
     assert sessions.version()  # closing the view left the shared pool open
 
 
+def test_the_application_role_works_through_the_client_scoped_to_its_user(
+        db: str, new_user: Callable[[], str], login_role: Callable[..., str],
+        as_role: Callable[[str, str], str]) -> None:
+    alice, bob = new_user(), new_user()
+    with SessionManager(as_role(db, login_role("session_manager_app")), min_size=1, max_size=1) as app:
+        as_alice = app.acting_as(alice)
+        s = as_alice.get_or_create_session(alice, "geral", chat_id="app-role")
+        as_alice.append_message(s.session_id, "user", "oi")
+        assert [m.content for m in as_alice.get_context(s.session_id)] == ["oi"]
+        assert as_alice.touch_session(s.session_id) is True
+        with app.connection() as c:  # Row Level Security: the role's own reads see only the scoped user's rows
+            with c.transaction():
+                c.execute("SELECT set_config('session_manager.user_id', %s, true)", (bob,))
+                row = c.execute('SELECT count(*) FROM public."conversationSessions" WHERE id = %s',
+                                (s.session_id,)).fetchone()
+            assert row is not None and row[0] == 0
+        assert app.acting_as(bob).get_session_info(s.session_id) is None
+
+
 def test_user_id_option_scopes_a_whole_manager(db: str, new_user: Callable[[], str]) -> None:
     alice, bob = new_user(), new_user()
     with SessionManager(db, min_size=1, max_size=1) as m:
