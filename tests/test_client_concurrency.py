@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import random
 import threading
+import uuid
 from collections import defaultdict
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -120,3 +121,36 @@ def test_simultaneous_tasks_creating_without_chat_get_distinct_sessions(db: str,
 
     created = asyncio.run(main())
     assert len({s.session_id for s in created}) == 30
+
+
+def backends(conn: psycopg.Connection, app: str) -> int:
+    row = conn.execute("SELECT count(*) FROM pg_stat_activity WHERE application_name = %s", (app,)).fetchone()
+    return int(row[0]) if row else 0
+
+
+def test_many_threads_opening_a_manager_at_once_share_one_pool(db: str, conn: psycopg.Connection) -> None:
+    app = "sm_open_threads_" + uuid.uuid4().hex[:6]
+    m = SessionManager(db, min_size=1, max_size=2, name=app)
+    start = threading.Barrier(16)
+
+    def first_call(_: int) -> str:
+        start.wait()
+        return m.version()
+
+    with ThreadPoolExecutor(16) as pool:
+        assert len(set(pool.map(first_call, range(16)))) == 1
+    assert backends(conn, app) <= 2
+    m.close()
+
+
+def test_many_tasks_opening_a_manager_at_once_share_one_pool(db: str, conn: psycopg.Connection) -> None:
+    app = "sm_open_tasks_" + uuid.uuid4().hex[:6]
+
+    async def main() -> int:
+        m = AsyncSessionManager(db, min_size=1, max_size=2, name=app)
+        await asyncio.gather(*(m.version() for _ in range(30)))
+        count = backends(conn, app)
+        await m.close()
+        return count
+
+    assert asyncio.run(main()) <= 2

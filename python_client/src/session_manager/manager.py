@@ -222,6 +222,7 @@ class _State:
         self.pool: Any = None
         self.closed = False
         self.lock = threading.Lock()
+        self.async_lock = asyncio.Lock()  # binds to the loop of its first contended use (Python >= 3.10)
         self.stats = CallStats()
 
 
@@ -471,11 +472,6 @@ class AsyncSessionManager(_ManagerBase):
     """SessionManager for asyncio: the same methods, awaited. Open with ``async with`` or ``await open()``
     (or let the first call open it)."""
 
-    def __init__(self, dsn: str, *, user_id: str | None = None, retry: RetryPolicy | None = None,
-                 **pool_options: Any) -> None:
-        super().__init__(dsn, user_id=user_id, retry=retry, **pool_options)
-        self._async_lock: asyncio.Lock | None = None
-
     async def open(self) -> None:
         await self._pool()
 
@@ -483,9 +479,7 @@ class AsyncSessionManager(_ManagerBase):
         state = self._state
         if state.pool is not None:
             return state.pool  # type: ignore[no-any-return]
-        if self._async_lock is None:
-            self._async_lock = asyncio.Lock()
-        async with self._async_lock:
+        async with state.async_lock:
             if state.closed:
                 raise ClosedError("the session manager is closed")
             if state.pool is None:
