@@ -11,7 +11,7 @@ SELECT r.run_id,
        EXTRACT(EPOCH FROM r.finished_at - r.started_at) * 1000 AS duration_ms,
        r.source,
        r.scoped,
-       EXTRACT(EPOCH FROM r.idle_timeout) AS idle_timeout_seconds,
+       pg_catalog.trim_scale(EXTRACT(EPOCH FROM r.idle_timeout)) AS idle_timeout_seconds,
        r.deactivated,
        r.purged
 FROM session_manager.cleanup_runs r

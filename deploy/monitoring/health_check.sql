@@ -11,7 +11,7 @@ CREATE FUNCTION session_manager.health_level(value numeric, warning numeric, cri
                                              OUT status text, OUT threshold numeric)
 LANGUAGE sql IMMUTABLE
 RETURN ROW(CASE WHEN value > critical THEN 'critical' WHEN value > warning THEN 'warning' ELSE 'ok' END,
-           CASE WHEN value > critical THEN critical ELSE warning END);
+           pg_catalog.trim_scale(CASE WHEN value > critical THEN critical ELSE warning END));
 COMMENT ON FUNCTION session_manager.health_level(numeric, numeric, numeric) IS 'critical when value is above critical, warning when above warning, else ok; with the threshold reached (the warning one while ok).';
 REVOKE EXECUTE ON FUNCTION session_manager.health_level(numeric, numeric, numeric) FROM PUBLIC;
 
@@ -40,7 +40,7 @@ BEGIN
     status := 'warning'; value := NULL; threshold := NULL;
     detail := 'no cleanup run is recorded: schedule the job, or call cleanup_old_sessions()';
   ELSE
-    value := round(EXTRACT(EPOCH FROM now() - last_cleanup), 3);
+    value := trim_scale(round(EXTRACT(EPOCH FROM now() - last_cleanup), 3));
     SELECT l.status, l.threshold INTO status, threshold
     FROM session_manager.health_level(value, EXTRACT(EPOCH FROM cfg.health_cleanup_age_warning),
                                       EXTRACT(EPOCH FROM cfg.health_cleanup_age_critical)) l;
@@ -74,7 +74,7 @@ BEGIN
 
   -- idle_backlog_age: a backlog that is not drained (cleanup stopped, or cannot keep up) ages.
   check_name := 'idle_backlog_age';
-  value := round(sess.idle_backlog_oldest_seconds, 3);
+  value := trim_scale(round(sess.idle_backlog_oldest_seconds, 3));
   SELECT l.status, l.threshold INTO status, threshold
   FROM session_manager.health_level(value, EXTRACT(EPOCH FROM cfg.health_backlog_age_warning),
                                     EXTRACT(EPOCH FROM cfg.health_backlog_age_critical)) l;
@@ -93,7 +93,7 @@ BEGIN
     status := 'ok'; threshold := cfg.health_touch_mean_ms_warning;
     detail := 'no touch_session call recorded since the statistics were reset';
   ELSE
-    value := round(value, 6);
+    value := trim_scale(round(value, 6));
     SELECT l.status, l.threshold INTO status, threshold
     FROM session_manager.health_level(value, cfg.health_touch_mean_ms_warning, cfg.health_touch_mean_ms_critical) l;
     detail := 'mean milliseconds per touch_session call since the statistics were reset';
@@ -110,7 +110,7 @@ BEGIN
     status := 'ok'; value := 0; threshold := cfg.health_dead_tuple_ratio_warning;
     detail := format('no session table has %s dead tuples or more', cfg.health_dead_tuples_min);
   ELSE
-    value := round(worst.dead_tuple_ratio, 4);
+    value := trim_scale(round(worst.dead_tuple_ratio, 4));
     SELECT l.status, l.threshold INTO status, threshold
     FROM session_manager.health_level(value, cfg.health_dead_tuple_ratio_warning, cfg.health_dead_tuple_ratio_critical) l;
     detail := format('%I.%I: %s dead tuples; last autovacuum %s, last vacuum %s', worst.schema_name, worst.table_name,

@@ -51,7 +51,7 @@ SELECT active.active_sessions,
        tables.messages_live_tup AS messages_estimate,
        tables.sessions_inserted AS sessions_created_total,
        tables.messages_inserted AS messages_appended_total,
-       EXTRACT(EPOCH FROM cfg.idle_timeout) AS idle_timeout_seconds
+       pg_catalog.trim_scale(EXTRACT(EPOCH FROM cfg.idle_timeout)) AS idle_timeout_seconds
 FROM cfg, active, created_inactive, runs, tables;
 COMMENT ON VIEW session_manager.session_stats IS 'One row of session figures: active, live, idle backlog (active past idle_timeout) and its oldest age, inactive and messages (estimates), created, deactivated and purged in the last hour, counters since the statistics reset.';
 COMMIT;
