@@ -30,20 +30,21 @@ class PoolSettings:
     The defaults come from bench/pool_sizing.py on this project's 2-core machine; see python_client/README.md.
     """
 
-    # Two connections open at all times: a new connection costs 4-7 ms here (bench/results/pool_sizing.md,
+    # Two connections open at all times: a new connection costs 3.5-7 ms here (bench/results/pool_sizing.md,
     # local TCP, trust auth; tens of ms with TLS across a network), so the first calls after a quiet spell
     # do not pay it, while an idle application holds only two backends.
     min_size: int = 2
-    # 8 (4x this machine's 2 cores): 32 threads running chat turns got 802 turns/s at 8, 804 at 16, 875 at 32,
-    # against 545 at 4, and the lowest p99 (68 ms; 88 at 16, 103 at 32). Past 8, more backends only queue
-    # for the server's CPU. Raise it with the server's cores (bench/pool_sizing.py measures it).
+    # 8 (4x this machine's 2 cores): in three runs of bench/pool_sizing.py (32 threads running chat turns,
+    # other suites loading the machine) 8 gave 86-92 % of the best throughput, which needed 16 or 32
+    # backends; 4 gave 55-70 % of 8. Turn p99 at 8 was within 10 ms of the lowest, and grew from 16 on.
+    # Past that, more backends only queue for the server's CPU. Raise it with the server's cores.
     max_size: int = 8
     # Acquire timeout, seconds: a call that gets no connection in this time fails with PoolTimeoutError.
     # The contract: against an unreachable server a call fails within 15 s by default.
     timeout: float = 15.0
     # Callers allowed to queue for a connection (0: no limit). No limit by default: 2000 asyncio tasks
-    # touching at once through the default pool all finished within 1.3 s, none failed; a limit would have
-    # turned that burst into errors, and the acquire timeout already bounds each wait.
+    # touching at once through the default pool all finished within 1.9 s on the loaded machine, none failed;
+    # a limit would have turned that burst into errors, and the acquire timeout already bounds each wait.
     max_waiting: int = 0
     # A connection is replaced after an hour: bounds the memory a long-lived backend accumulates (plan and
     # catalog caches) and spreads reconnections after a failover (psycopg_pool adds +-5 % jitter).
