@@ -1,3 +1,4 @@
 -- Verify pg-session-manager:functions/touch_session on pg
--- The cast raises when the function is missing.
-SELECT 'session_manager.touch_session(text)'::regprocedure;
+-- The cast raises when the function is missing; the division when it is the previous version
+-- (which had a SET search_path clause).
+SELECT 1/(proconfig IS NULL)::int FROM pg_catalog.pg_proc WHERE oid = 'session_manager.touch_session(text)'::regprocedure;
