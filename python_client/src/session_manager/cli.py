@@ -218,10 +218,12 @@ def run_sqitch(verb: str, dsn: str, extra: Sequence[str]) -> None:
                           check=False)
     sys.stdout.write(proc.stdout)  # sqitch's report, as it prints it
     if proc.returncode != 0:
-        # The one error line names what failed: sqitch's last word and the first failing change of its report.
+        # The one error line names what failed: sqitch's (or psql's) error, else its last word, and the first
+        # failing change of its report.
         said = [line.strip() for line in proc.stderr.splitlines() if line.strip()]
+        errors = [line for line in said if any(w in line.lower() for w in ("error", "unknown option", "fatal"))]
         failing = [line.strip() for line in proc.stdout.splitlines() if "failed" in line or "not ok" in line]
-        reason = "; ".join(dict.fromkeys([*said[-1:], *failing[:1]])) or f"exit {proc.returncode}"
+        reason = "; ".join(dict.fromkeys([*(errors[:1] or said[-1:]), *failing[:1]])) or f"exit {proc.returncode}"
         raise CommandError(f"sqitch {verb} failed: " + _one_line(reason))
 
 
