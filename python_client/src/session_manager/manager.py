@@ -279,6 +279,10 @@ class _ManagerBase:
                        attempt, self._retry.attempts, type(error).__name__, error.message, error.sqlstate, delay)
         return delay
 
+    def _remaining(self, started: float) -> float:
+        """The acquire timeout left to a call that started at `started`: retries never extend the call past it."""
+        return max(0.01, self._settings.timeout - (time.perf_counter() - started))
+
     def _done(self, call: Call[Any], started: float, attempts: int, ok: bool) -> None:
         elapsed = time.perf_counter() - started
         self._state.stats.record(call.spec.name, elapsed, ok=ok, retries=attempts - 1)
@@ -381,7 +385,7 @@ class SessionManager(_ManagerBase):
             attempt += 1
             conn: psycopg.Connection[Any] | None = None
             try:
-                with self._pool().connection() as conn:
+                with self._pool().connection(timeout=self._remaining(started)) as conn:
                     if self._user_id is None:
                         rows = conn.execute(call.spec.sql, call.params).fetchall()
                     else:
@@ -535,7 +539,7 @@ class AsyncSessionManager(_ManagerBase):
             attempt += 1
             conn: psycopg.AsyncConnection[Any] | None = None
             try:
-                async with (await self._pool()).connection() as conn:
+                async with (await self._pool()).connection(timeout=self._remaining(started)) as conn:
                     if self._user_id is None:
                         rows = await (await conn.execute(call.spec.sql, call.params)).fetchall()
                     else:
