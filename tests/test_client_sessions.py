@@ -7,6 +7,8 @@ from datetime import timedelta
 
 import psycopg
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from session_manager import Message, SessionInfo, SessionManager
 
@@ -303,3 +305,15 @@ def test_call_stats_count_each_method(sessions: SessionManager) -> None:
     assert 0 < after.max_seconds <= after.total_seconds and after.mean_seconds > 0
     stats = sessions.pool_stats()
     assert stats["pool_max"] == 4 and stats["pool_size"] >= 1
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(content=st.text(st.characters(blacklist_characters="\x00", blacklist_categories=("Cs",)), min_size=1,
+                       max_size=300),
+       role=st.sampled_from(["user", "assistant", "system"]))
+def test_any_unicode_content_comes_back_exactly(sessions: SessionManager, new_user: Callable[[], str],
+                                                content: str, role: str) -> None:
+    s = sessions.get_or_create_session(new_user(), "geral")
+    stored = sessions.append_message(s.session_id, role, content)
+    assert (stored.role, stored.content) == (role, content)
+    assert sessions.get_context(s.session_id) == [stored]
