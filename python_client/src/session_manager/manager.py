@@ -18,7 +18,7 @@ import random
 import threading
 import time
 import uuid
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import AsyncIterator, Callable, Iterator, Sequence
 from contextlib import asynccontextmanager, contextmanager
 from dataclasses import dataclass
 from datetime import timedelta
@@ -522,7 +522,7 @@ class AsyncSessionManager(_ManagerBase):
         return self._view(user_id)  # type: ignore[no-any-return]
 
     @asynccontextmanager
-    async def connection(self) -> Any:
+    async def connection(self) -> AsyncIterator[psycopg.AsyncConnection[Any]]:
         pool = await self._pool()
         try:
             async with pool.connection() as conn:
