@@ -15,6 +15,7 @@ from typing import Any
 
 import psycopg
 import pytest
+
 from conftest import Server
 
 ROOT = Path(__file__).resolve().parent.parent
