@@ -106,6 +106,26 @@ def test_options_may_come_before_the_command(db: str, package_version: str) -> N
     assert ok("--dsn", db, "--connect-timeout", "5", "version").strip() == package_version
 
 
+def test_verbose_logs_each_call_on_stderr(db: str) -> None:
+    proc = cli("-v", "version", "--dsn", db)
+    assert proc.returncode == 0
+    assert "session_manager: DEBUG: version: ok in" in proc.stderr
+
+
+def test_a_reader_leaving_early_is_not_an_error(db: str, sessions: SessionManager,
+                                                new_user: Callable[[], str]) -> None:
+    s = sessions.get_or_create_session(new_user(), "geral")
+    for i in range(600):  # 150 kB of output: more than a pipe holds, so the writer meets the closed pipe
+        sessions.append_message(s.session_id, "user", f"line {i} " + "x" * 250)
+    reader = subprocess.Popen([SCRIPT, "context", s.session_id, "-n", "600", "--dsn", db],
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    assert reader.stdout is not None and reader.stderr is not None
+    assert reader.stdout.readline().endswith("line 0 " + "x" * 250 + "\n")
+    reader.stdout.close()
+    reader.wait(30)
+    assert "Traceback" not in reader.stderr.read()
+
+
 def test_status_shows_sessions_by_state_and_the_cleanup_job(db: str, sessions: SessionManager,
                                                             new_user: Callable[[], str],
                                                             make_idle: Callable[[str], None]) -> None:
