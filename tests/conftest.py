@@ -81,11 +81,40 @@ class Server:
         self.execute("postgres", f'DROP DATABASE IF EXISTS "{dbname}" WITH (FORCE)')
 
 
+def _docker_answers() -> bool:
+    try:
+        import docker  # type: ignore[import-untyped]  # noqa: PLC0415  (optional: testcontainers' dependency)
+
+        return bool(docker.from_env().ping())
+    except Exception:
+        return False
+
+
 @pytest.fixture(scope="session")
 def server() -> Iterator[Server]:
+    """SESSION_MANAGER_TEST_DSN's server; else, with SESSION_MANAGER_TESTCONTAINERS=1 and a Docker
+    engine that answers, a PostgreSQL 15 container with pg_cron (SESSION_MANAGER_TEST_IMAGE);
+    else the embedded throwaway cluster. These machines have no Docker engine: CI takes the last."""
     given = os.environ.get("SESSION_MANAGER_TEST_DSN")
     if given:
         yield Server(given)
+        return
+    if os.environ.get("SESSION_MANAGER_TESTCONTAINERS") == "1" and _docker_answers():
+        from testcontainers.postgres import PostgresContainer  # type: ignore[import-untyped]  # noqa: PLC0415
+
+        image = os.environ.get("SESSION_MANAGER_TEST_IMAGE")
+        if not image:
+            pytest.exit("SESSION_MANAGER_TESTCONTAINERS=1 needs SESSION_MANAGER_TEST_IMAGE "
+                        "(a PostgreSQL 15 image with pg_cron)")
+        container = PostgresContainer(image, username="postgres", password="postgres", dbname="postgres")
+        container.with_command("postgres -c shared_preload_libraries=pg_cron,pg_stat_statements"
+                               " -c cron.database_name=" + CRON_DATABASE + " -c cron.use_background_workers=on"
+                               " -c track_functions=all -c pg_stat_statements.track=all")
+        with container:
+            url = container.get_connection_url(driver=None)
+            srv = Server(url)
+            srv.execute("postgres", f'CREATE DATABASE "{CRON_DATABASE}"')
+            yield srv
         return
     with EmbeddedCluster() as cluster:
         yield Server(cluster.dsn("postgres"))
