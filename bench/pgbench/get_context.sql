@@ -1,0 +1,1 @@
+SELECT * FROM session_manager.get_context(:sid, 50);

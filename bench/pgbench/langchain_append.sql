@@ -1,0 +1,2 @@
+-- langchain-postgres add_messages: INSERT INTO "chat_history" (session_id, message) VALUES (%s, %s)
+INSERT INTO peer_langchain."chat_history" (session_id, message) VALUES (:sid, '{"type": "human", "data": {"content": "Quanto gastei com mercado este mês? Preciso fechar o orçamento da casa até sexta-feira, me ajuda a ver as categorias?", "additional_kwargs": {}, "response_metadata": {}, "type": "human", "name": null, "id": null, "example": false}}');
