@@ -157,6 +157,14 @@ class Demo:
                 ORDER BY calls DESC LIMIT 8"""):
             say(f"   {name:<24} {calls:>8} calls {total:>10} ms total {mean:>8} ms mean")
 
+    def status(self) -> None:
+        say("== 6. What an on-call DBA sees: session-manager status and health")
+        cli = str(Path(sys.executable).parent / "session-manager")
+        for command in ("status", "health"):
+            out = subprocess.run([cli, command, "--dsn", self.dsn], capture_output=True, text=True, check=False)
+            for line in (out.stdout + out.stderr).rstrip().splitlines():
+                say("   " + line)
+
     # -- helpers -------------------------------------------------------------
     def idle_backlog(self) -> int:
         return int(self.sql("""SELECT count(*) FROM public."conversationSessions" c, session_manager.settings s
@@ -171,7 +179,7 @@ class Demo:
         say(f"{label}: {live} live, {backlog} active but idle past the timeout, {inactive} inactive")
 
 
-STEPS = ("create_application_tables", "deploy", "simulate_chat_traffic", "cleanup_by_pg_cron", "report")
+STEPS = ("create_application_tables", "deploy", "simulate_chat_traffic", "cleanup_by_pg_cron", "report", "status")
 
 
 def main() -> int:
