@@ -1,6 +1,6 @@
 -- session_manager.settings: one row, typed columns, defaults, CHECK constraints.
 BEGIN;
-SELECT plan(16);
+SELECT plan(18);
 SELECT is((SELECT count(*)::int FROM session_manager.settings), 1, 'settings hold exactly one row');
 SELECT is((SELECT idle_timeout FROM session_manager.settings), interval '30 minutes', 'idle_timeout defaults to 30 minutes');
 SELECT is((SELECT context_messages FROM session_manager.settings), 50, 'context_messages defaults to 50');
@@ -16,6 +16,9 @@ SELECT throws_ok($$UPDATE session_manager.settings SET context_messages = 0$$, '
 SELECT throws_ok($$UPDATE session_manager.settings SET cleanup_batch_size = -1$$, '23514', NULL, 'a negative batch size is refused');
 SELECT throws_ok($$UPDATE session_manager.settings SET touch_resolution = '1 hour'$$, '23514', NULL, 'a touch_resolution not below idle_timeout is refused');
 SELECT throws_ok($$UPDATE session_manager.settings SET agents = ARRAY['geral', NULL]$$, '23514', NULL, 'a NULL agent is refused');
+SELECT throws_ok($$UPDATE session_manager.settings SET idle_timeout = '10000 years'$$, '23514', NULL,
+                 'an idle_timeout reaching past the calendar''s start is refused');
+SELECT throws_ok($$UPDATE session_manager.settings SET retention = '10000 years'$$, '23514', NULL, 'so is such a retention');
 SELECT lives_ok($$UPDATE session_manager.settings SET idle_timeout = '10 minutes', touch_resolution = '5 seconds'$$, 'a DBA changes settings with a plain UPDATE');
 SELECT * FROM finish();
 ROLLBACK;

@@ -1,6 +1,6 @@
 -- cleanup_old_sessions: soft-deletes active sessions idle strictly past the timeout, counts them.
 BEGIN;
-SELECT plan(14);
+SELECT plan(15);
 \ir fixtures/chat.sql
 SELECT has_function('session_manager', 'cleanup_old_sessions', ARRAY['interval'], 'cleanup_old_sessions(interval) exists');
 SELECT function_returns('session_manager', 'cleanup_old_sessions', ARRAY['interval'], 'integer', 'it returns integer');
@@ -26,6 +26,7 @@ SELECT is(session_manager.cleanup_old_sessions(), 1, 'scoped to u2, only u2''s i
 SELECT is((SELECT "isActive" FROM public."conversationSessions" WHERE id = 'old-u1'), true, 'u1''s idle session is left alone');
 SELECT set_config('session_manager.user_id', '', true);
 
+SELECT is(session_manager.cleanup_old_sessions(interval '10000 years'), 0, 'a timeout reaching past the calendar''s start matches nothing');
 SELECT throws_ok($$SELECT session_manager.cleanup_old_sessions(interval '0')$$, '22023', NULL, 'a zero timeout is rejected');
 SELECT throws_ok($$SELECT session_manager.cleanup_old_sessions(interval '-5 minutes')$$, '22023', NULL, 'a negative timeout is rejected');
 SELECT is((SELECT "isActive" FROM public."conversationSessions" WHERE id = 'old-u1'), true, 'and the rejected calls deactivated nothing');

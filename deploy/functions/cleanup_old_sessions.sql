@@ -23,6 +23,14 @@ BEGIN
   END IF;
   SELECT COALESCE(cleanup_old_sessions.idle_timeout, s.idle_timeout), s.cleanup_batch_size
   INTO effective, batch_size FROM session_manager.settings s;
+  -- A positive interval reaching back past the calendar's start (about 4713 BC: some 6,700 years)
+  -- is still a valid timeout: no session is that idle, so nothing is deactivated.
+  BEGIN
+    PERFORM now() - effective;
+  EXCEPTION WHEN datetime_field_overflow THEN
+    PERFORM session_manager.record_cleanup_run(started, 'direct', acting_user IS NOT NULL, effective, 0, 0);
+    RETURN 0;
+  END;
   LOOP
     deactivated := session_manager.deactivate_idle_batch(effective, batch_size, acting_user);
     total := total + deactivated;

@@ -1,31 +1,10 @@
 -- Deploy pg-session-manager:functions/purge_inactive_sessions to pg
--- requires: functions/internals retention_settings sessions_inactive_index
+-- requires: functions/purge_inactive_sessions@v0.3.0
+-- Reworked: an interval past the calendar's start matches nothing instead of raising 22008.
 SET lock_timeout = '3s';
 BEGIN;
--- One bounded batch of retention, shared by purge_inactive_sessions and the scheduled job.
--- Deletes whole sessions (messages and counters follow by ON DELETE CASCADE); SKIP LOCKED so
--- the application's own transactions on old rows are never waited for.
-CREATE FUNCTION session_manager.purge_inactive_batch(older_than interval, batch_size integer) RETURNS integer
-LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
-DECLARE
-  purged integer;
-BEGIN
-  WITH batch AS (
-    SELECT c.id FROM public."conversationSessions" c
-    WHERE NOT c."isActive"
-      AND c."createdAt" < (now() - purge_inactive_batch.older_than)::timestamp
-      AND c."lastActivity" < now() - purge_inactive_batch.older_than
-    LIMIT purge_inactive_batch.batch_size
-    FOR UPDATE OF c SKIP LOCKED)
-  DELETE FROM public."conversationSessions" c USING batch WHERE c.id = batch.id;
-  GET DIAGNOSTICS purged = ROW_COUNT;
-  RETURN purged;
-END
-$$;
-COMMENT ON FUNCTION session_manager.purge_inactive_batch(interval, integer) IS 'Deletes at most batch_size unlocked inactive sessions idle longer than older_than, with their messages, and returns how many.';
-
 -- Not for the application's role: deleting history is a DBA's decision.
-CREATE FUNCTION session_manager.purge_inactive_sessions(older_than interval DEFAULT NULL) RETURNS bigint
+CREATE OR REPLACE FUNCTION session_manager.purge_inactive_sessions(older_than interval DEFAULT NULL) RETURNS bigint
 LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
   effective interval;
@@ -43,6 +22,13 @@ BEGIN
   IF effective IS NULL THEN
     RETURN 0;  -- retention unset: keep everything
   END IF;
+  -- A positive interval reaching back past the calendar's start (about 4713 BC: some 6,700 years)
+  -- is still valid: no session is that old, so nothing is deleted.
+  BEGIN
+    PERFORM now() - effective;
+  EXCEPTION WHEN datetime_field_overflow THEN
+    RETURN 0;
+  END;
   LOOP
     purged := session_manager.purge_inactive_batch(effective, batch_size);
     total := total + purged;
@@ -52,6 +38,5 @@ BEGIN
 END
 $$;
 COMMENT ON FUNCTION session_manager.purge_inactive_sessions(interval) IS 'Deletes inactive sessions (and their messages) idle longer than older_than (NULL: the retention setting; unset: nothing) in batches, and returns how many.';
-REVOKE EXECUTE ON FUNCTION session_manager.purge_inactive_batch(interval, integer),
-  session_manager.purge_inactive_sessions(interval) FROM PUBLIC;
+REVOKE EXECUTE ON FUNCTION session_manager.purge_inactive_sessions(interval) FROM PUBLIC;
 COMMIT;

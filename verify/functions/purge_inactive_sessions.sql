@@ -1,4 +1,4 @@
 -- Verify pg-session-manager:functions/purge_inactive_sessions on pg
--- The cast raises when the function is missing.
-SELECT 'session_manager.purge_inactive_sessions(interval)'::regprocedure;
-SELECT 'session_manager.purge_inactive_batch(interval, integer)'::regprocedure;
+-- Raises when the function is missing or is the previous version (without the overflow guard).
+SELECT 1/(pg_catalog.strpos(pg_catalog.pg_get_functiondef('session_manager.purge_inactive_sessions(interval)'::regprocedure),
+                            'datetime_field_overflow') > 0)::int;
