@@ -33,6 +33,8 @@ COMMENT ON TABLE session_manager.cleanup_runs IS 'One row per committed cleanup 
 -- Called by cleanup_old_sessions and run_cleanup_job at the end of a run, in its last
 -- transaction. Trimming by run_id keeps the cost of a write constant (one index range, in the
 -- steady state one row); ids lost to rolled-back runs only make the table keep fewer rows.
+-- SKIP LOCKED: two cleanups never wait on each other (cleanup_old_sessions' contract), here
+-- neither; a row another run is trimming is left to it, or to the next run if that one aborts.
 CREATE FUNCTION session_manager.record_cleanup_run(started_at timestamptz, source text, scoped boolean,
                                                    idle_timeout interval, deactivated integer, purged bigint)
 RETURNS bigint
@@ -46,7 +48,10 @@ BEGIN
           record_cleanup_run.idle_timeout, record_cleanup_run.deactivated, record_cleanup_run.purged)
   RETURNING run_id INTO new_id;
   SELECT s.cleanup_history_rows INTO keep FROM session_manager.settings s;
-  DELETE FROM session_manager.cleanup_runs r WHERE r.run_id <= new_id - keep;
+  DELETE FROM session_manager.cleanup_runs r
+  WHERE r.run_id IN (SELECT o.run_id FROM session_manager.cleanup_runs o
+                     WHERE o.run_id <= new_id - keep
+                     FOR UPDATE SKIP LOCKED);
   RETURN new_id;
 END
 $$;

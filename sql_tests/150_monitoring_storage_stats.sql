@@ -10,7 +10,7 @@ ROLLBACK;
 SELECT pg_stat_force_next_flush();
 
 BEGIN;
-SELECT plan(11);
+SELECT plan(12);
 SELECT has_view('session_manager', 'storage_stats', 'the storage_stats view exists');
 SELECT results_eq($$SELECT schema_name || '.' || table_name FROM session_manager.storage_stats ORDER BY 1$$,
                   ARRAY['public.conversationSessions', 'session_manager.cleanup_runs', 'session_manager.messages',
@@ -30,7 +30,10 @@ SELECT ok((SELECT dead_tuples > :dead_before OR last_autovacuum IS NOT NULL
 SELECT ok((SELECT dead_tuple_ratio = dead_tuples::numeric / (live_tuples + dead_tuples)
            FROM session_manager.storage_stats WHERE table_name = 'conversationSessions' AND dead_tuples > 0), 'the dead-tuple ratio is dead over all tuples');
 
--- Bytes grow with data at once (sizes are read from the files, not from statistics).
+-- Bytes grow with data at once (sizes are read from the files, not from statistics). TRUNCATE
+-- (rolled back with the rest) gives the messages table new, empty files, so no space freed by
+-- earlier tests is reused and the growth is all this data's.
+TRUNCATE session_manager.messages;
 SELECT table_bytes AS heap0, toast_bytes AS toast0, index_bytes AS index0
 FROM session_manager.storage_stats WHERE table_name = 'messages' \gset
 \ir fixtures/chat.sql
@@ -46,6 +49,9 @@ SELECT ok((SELECT index_bytes > :index0 FROM session_manager.storage_stats WHERE
           'and, with 5,000 more, their index entries as index bytes');
 SELECT ok((SELECT table_bytes > :heap0 FROM session_manager.storage_stats WHERE table_name = 'messages'),
           'their rows as table bytes');
+SELECT is((SELECT index_bytes FROM session_manager.storage_stats WHERE table_name = 'conversationSessions'),
+          (SELECT sum(pg_total_relation_size(i.indexrelid)) FROM pg_index i WHERE i.indrelid = 'public."conversationSessions"'::regclass)::bigint,
+          'index bytes are the sizes of the table''s indexes, all forks');
 SELECT is((SELECT last_vacuum FROM session_manager.storage_stats WHERE table_name = 'settings'),
           (SELECT last_vacuum FROM pg_stat_all_tables WHERE relid = 'session_manager.settings'::regclass),
           'last vacuum is pg_stat_all_tables''');
