@@ -45,6 +45,22 @@ def test_the_job_procedure_called_by_hand_records_a_direct_run(conn: psycopg.Con
     assert rows == [("direct", False, 7, 1, True)]
 
 
+def test_concurrent_cleanups_do_not_wait_on_each_other_to_trim_the_history(db: str, conn: psycopg.Connection) -> None:
+    conn.execute("UPDATE session_manager.settings SET cleanup_history_rows = 1")
+    try:
+        for _ in range(3):
+            conn.execute("SELECT session_manager.cleanup_old_sessions()")
+        with psycopg.connect(db) as first, psycopg.connect(db) as second:
+            one(first, "SELECT session_manager.cleanup_old_sessions()")  # trims, and holds its transaction open
+            second.execute("SET lock_timeout = '2s'")
+            assert one(second, "SELECT session_manager.cleanup_old_sessions()") == 0, "the second run did not wait"
+            second.commit()
+            first.commit()
+        assert one(conn, "SELECT count(*) FROM session_manager.cleanup_runs") <= 2
+    finally:
+        conn.execute("UPDATE session_manager.settings SET cleanup_history_rows = DEFAULT")
+
+
 def test_session_stats_estimates_and_counters_follow_committed_rows(server: Server, db: str, user: str) -> None:
     def stats(conn: psycopg.Connection) -> Any:
         conn.execute("SELECT pg_stat_force_next_flush()")
