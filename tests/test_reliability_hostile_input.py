@@ -97,12 +97,13 @@ def clear_of_the_fixture_ages(t: timedelta) -> bool:
                                                                    timedelta(hours=3)))
 
 
-# Intervals: NULL, negative, zero, the smallest positive, up to 1,000 years (beyond the calendar: the xfail test).
+# Intervals: NULL, negative, zero, the smallest positive, up to 20,000 years (past the calendar's start, 4713 BC).
 interval_arg = st.one_of(st.none(),
                          st.timedeltas(min_value=-timedelta(days=3650),
-                                       max_value=timedelta(days=365_000)).filter(clear_of_the_fixture_ages),
+                                       max_value=timedelta(days=7_300_000)).filter(clear_of_the_fixture_ages),
                          st.sampled_from([timedelta(0), timedelta(microseconds=1), -timedelta(microseconds=1),
-                                          timedelta(hours=2), timedelta(hours=3), timedelta(days=365_000)]))
+                                          timedelta(hours=2), timedelta(hours=3), timedelta(days=365_000),
+                                          timedelta(days=3_650_000)]))
 # Intervals PostgreSQL compares by normalising months to 30 days and days to 24 hours, as text.
 ODD_INTERVALS = {"1 mon -30 days": "22023", "1 mon -31 days": "22023", "1 day -24 hours": "22023",
                  "-1 mon 31 days": 0, "-0": "22023", "00:00:00.000001": 3}
@@ -161,7 +162,10 @@ class Oracle:
             return error(odd) if isinstance(odd, str) else Expect(check=lambda r: r == odd, writes=True)
         if timeout is not None and timeout <= timedelta(0):
             return error("22023")
-        limit = now - (timeout or timedelta(minutes=30))
+        try:
+            limit = now - (timeout or timedelta(minutes=30))
+        except OverflowError:  # before year 1: no session is that idle
+            return Expect(check=lambda r: r == 0, writes=True)
         idle = sum(1 for active, last, _ in self.state.values() if active and last < limit)
         return Expect(check=lambda r: r == idle, writes=True)  # every run is recorded in cleanup_runs
 
@@ -170,7 +174,10 @@ class Oracle:
             return error("22023")
         if older_than is None:  # retention unset: nothing
             return Expect(check=lambda r: r == 0)
-        limit = now - older_than
+        try:
+            limit = now - older_than
+        except OverflowError:
+            return Expect(check=lambda r: r == 0)
         old = sum(1 for active, last, created in self.state.values()
                   if not active and last < limit and created < limit.replace(tzinfo=None))
         return Expect(check=lambda r: r == old, writes=old > 0)
@@ -479,15 +486,25 @@ def test_psycopg_refuses_a_nul_byte_before_it_reaches_the_server(sql: Harness) -
     assert sql.checksum() == before
 
 
-@pytest.mark.xfail(strict=True, reason="bug: now() - interval beyond ~6,700 years overflows timestamptz (22008) "
-                                       "inside deactivate_idle_batch and purge_inactive_batch")
 @pytest.mark.parametrize("function", ["cleanup_old_sessions", "purge_inactive_sessions"])
 def test_an_interval_beyond_the_calendar_is_a_positive_interval_that_matches_nothing(harness: Harness,
                                                                                      function: str) -> None:
-    # The contract: "any positive interval". Ten thousand years: no session is that old.
-    harness.tally = Tally()  # a known bug: not counted in the proof's figures
-    harness.sql(function, Expect(check=lambda r: r == 0), f"SELECT session_manager.{function}(interval '10000 years')",
-            [])
+    # The contract: "any positive interval". Ten thousand years (now() minus it is before the calendar's start,
+    # 4713 BC): no session is that old. This raised 22008 until the fix this proof prompted (6cae908).
+    harness.tally = Tally()  # outside the hypothesis figures
+    harness.sql(function, Expect(check=lambda r: r == 0, writes=True),  # cleanup records its run
+                f"SELECT session_manager.{function}(interval '10000 years')", [])
+
+
+def test_an_idle_timeout_setting_that_would_break_every_function_is_refused(harness: Harness) -> None:
+    # Accepted until 6cae908 bounded the interval settings; then every function failed with 22008.
+    harness.tally = Tally()  # outside the hypothesis figures
+    conn = harness.conn
+    with pytest.raises(psycopg.errors.CheckViolation), conn.transaction():
+        conn.execute("UPDATE session_manager.settings SET idle_timeout = interval '10000 years'")
+        # Were it accepted, every call would fail with 22008 (touch_session, get_session_info, ...):
+        conn.execute("SELECT session_manager.touch_session('live-1')")
+    assert harness.checksum() == harness.base
 
 
 # -- every public client method ------------------------------------------------------------------------

@@ -24,6 +24,7 @@ from urllib.parse import quote
 
 import psycopg
 import pytest
+from test_reliability_hostile_input import CHECKSUM
 
 from conftest import Server
 from reliability_report import record_proof
@@ -52,16 +53,6 @@ INSERT INTO public."conversationSessions" (id, "userId", agent, "chatId", "isAct
 INSERT INTO session_manager.messages (message_id, session_id, role, content) VALUES
   (gen_random_uuid(), 'own-live', 'user', 'mine'), (gen_random_uuid(), 'other-live', 'user', 'secret');
 INSERT INTO session_manager.session_message_counts VALUES ('own-live', 1), ('other-live', 1);
-"""
-
-CHECKSUM = """
-SELECT md5(concat_ws('|',
-  (SELECT string_agg(u::text, ',' ORDER BY u.id) FROM public."user" u),
-  (SELECT string_agg(c::text, ',' ORDER BY c.id) FROM public."conversationSessions" c),
-  (SELECT string_agg(m::text, ',' ORDER BY m.id) FROM session_manager.messages m),
-  (SELECT string_agg(k::text, ',' ORDER BY k.session_id) FROM session_manager.session_message_counts k),
-  (SELECT s::text FROM session_manager.settings s),
-  (SELECT string_agg(r::text, ',' ORDER BY r.run_id) FROM session_manager.cleanup_runs r)))
 """
 
 # Every table the package owns or extends, and the application's: listed, not hand-picked.
