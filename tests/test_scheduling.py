@@ -24,7 +24,7 @@ def test_job_runs_cleanup_every_minute_in_its_database(server: Server, cron_db: 
 
 def test_redeploying_the_scheduling_change_leaves_one_job(server: Server, cron_db: str) -> None:
     for _ in range(2):
-        server.sqitch("rebase", cron_db, "-y", "--onto", "functions/run_cleanup_job")
+        server.sqitch("rebase", cron_db, "-y", "--onto", "schedule_cleanup^")
     assert [j for j in jobs(server, cron_db) if j[0] == JOB] == [
         (JOB, "* * * * *", "CALL session_manager.run_cleanup_job()", cron_db)]
 
@@ -33,7 +33,7 @@ def test_revert_removes_the_cleanup_job_and_only_it(server: Server, cron_db: str
     with psycopg.connect(server.dsn(cron_db), autocommit=True) as conn:
         conn.execute("SELECT cron.schedule('someone_elses_job', '0 3 * * *', 'SELECT 1')")
     try:
-        server.sqitch("revert", cron_db, "-y", "--to", "functions/run_cleanup_job")
+        server.sqitch("revert", cron_db, "-y", "--to", "schedule_cleanup^")
         names = [j[0] for j in jobs(server, cron_db)]
         assert JOB not in names
         assert "someone_elses_job" in names
@@ -46,7 +46,7 @@ def test_revert_removes_the_cleanup_job_and_only_it(server: Server, cron_db: str
 
 def test_scheduling_without_pg_cron_fails_naming_what_to_configure(server: Server, db: str) -> None:
     dbname = db.rsplit("/", 1)[-1]
-    server.sqitch("revert", dbname, "-y", "--to", "functions/run_cleanup_job")
+    server.sqitch("revert", dbname, "-y", "--to", "schedule_cleanup^")
     failed = server.sqitch("deploy", dbname, "--set", "schedule=on", check=False)
     assert failed.returncode != 0
     assert "shared_preload_libraries" in failed.stderr and "cron.database_name" in failed.stderr
