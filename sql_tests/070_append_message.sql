@@ -1,6 +1,6 @@
 -- append_message: stores a message and touches its session; idempotent by message_id.
 BEGIN;
-SELECT plan(25);
+SELECT plan(26);
 \ir fixtures/chat.sql
 SELECT has_function('session_manager', 'append_message', ARRAY['text', 'text', 'text', 'uuid'], 'append_message exists');
 SELECT function_returns('session_manager', 'append_message', ARRAY['text', 'text', 'text', 'uuid'], 'session_manager.message', 'it returns message');
@@ -40,6 +40,8 @@ SELECT throws_ok($$SELECT session_manager.append_message('live', 'user', repeat(
 SELECT is((SELECT count(*)::int FROM session_manager.messages), 3, 'rejected calls stored nothing');
 SELECT set_config('session_manager.user_id', 'u2', true);
 SELECT throws_ok($$SELECT session_manager.append_message('live', 'user', 'x')$$, 'P0002', NULL, 'scoped to u2, u1''s session is unknown');
+SELECT throws_ok($$SELECT session_manager.append_message('live', 'user', 'olá', 'a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11')$$, 'P0002', NULL,
+                 'scoped to u2, a retry of u1''s stored message does not return it');
 SELECT is((SELECT message_count FROM session_manager.session_message_counts WHERE session_id = 'live'), 3,
           'the counter equals the messages stored');
 SELECT * FROM finish();
