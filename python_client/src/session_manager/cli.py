@@ -12,6 +12,7 @@ import json
 import logging
 import os
 import shutil
+import signal
 import subprocess
 import sys
 from collections.abc import Callable, Sequence
@@ -181,6 +182,51 @@ def cmd_version(m: SessionManager, args: argparse.Namespace) -> None:
     print(m.version())
 
 
+def run_metrics(dsn: str, args: argparse.Namespace) -> None:
+    """`metrics`: the Prometheus exposition once, or with --listen a server of /metrics and the status page.
+
+    Its own manager: the listener must start (and report session_manager_up 0) while the database is down,
+    and serve a scrape and a page at once."""
+    try:
+        from .metrics import exposition, read_metrics  # noqa: PLC0415  (the optional extra)
+        from .status_page import StatusServer, parse_listen  # noqa: PLC0415
+    except ImportError as exc:
+        raise CommandError(f"{exc.name} is missing: pip install 'session_manager[metrics]'") from exc
+    if args.listen is None:
+        with SessionManager(dsn, min_size=1, max_size=1, timeout=args.connect_timeout,
+                            connect_timeout=args.connect_timeout, name=PROG) as m:
+            sys.stdout.write(exposition(read_metrics(m)).decode())
+        return
+    try:
+        host, port = parse_listen(args.listen)
+    except ValueError as exc:
+        raise CommandError(str(exc)) from None
+    if args.sample_interval <= 0:
+        raise CommandError("--sample-interval must be positive")
+    # Not opened here: the first scrape connects, and a scrape after an outage reconnects.
+    m = SessionManager(dsn, min_size=0, max_size=2, timeout=args.connect_timeout,
+                       connect_timeout=args.connect_timeout, name=PROG)
+    try:
+        server = StatusServer(m, host, port, sample_interval=args.sample_interval)
+    except OSError as exc:
+        m.close()
+        raise CommandError(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from None
+    bound = server.address
+    print(f"{PROG}: serving http://{bound[0]}:{bound[1]}/ (status page) and /metrics; Ctrl-C stops",
+          file=sys.stderr, flush=True)
+    signal.signal(signal.SIGTERM, _stop_on_sigterm)  # a service manager's stop ends it like Ctrl-C
+    try:
+        server.serve_forever()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        m.close()
+
+
+def _stop_on_sigterm(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt
+
+
 # --- sqitch wrappers ---------------------------------------------------------------------------------------
 
 def _project_root() -> Path:
@@ -277,6 +323,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("session_id")
     command("settings", cmd_settings, "show the package's settings", json_output=True)
     command("version", cmd_version, "print the package version deployed in the database")
+    p = command("metrics", None, "print the Prometheus metrics; with --listen, serve /metrics and a status page")
+    p.add_argument("--listen", metavar="HOST:PORT", nargs="?", const="127.0.0.1:9188",
+                   help="serve instead of printing (alone: 127.0.0.1:9188; 0.0.0.0:PORT only if you mean it)")
+    p.add_argument("--sample-interval", type=float, metavar="SECONDS", default=15.0,
+                   help="how often the status page samples function timings (default: 15)")
     for verb in ("deploy", "verify", "revert"):
         p = command(verb, None, f"sqitch {verb} against the database (from the checkout with sqitch.plan)")
         p.add_argument("sqitch_args", nargs=argparse.REMAINDER, help="passed to sqitch, e.g. --set schedule=off")
@@ -298,6 +349,9 @@ def run(args: argparse.Namespace) -> None:
         raise CommandError("no database: pass --dsn or set DATABASE_URL")
     if args.connect_timeout <= 0:
         raise CommandError("--connect-timeout must be positive")
+    if args.command == "metrics":
+        run_metrics(dsn, args)
+        return
     if args.func is None:
         run_sqitch(args.command, dsn, args.sqitch_args)
         return
