@@ -7,7 +7,8 @@ cd "$(dirname "$0")/.."
 
 APT_PACKAGES=(postgresql-15 postgresql-client-15 postgresql-15-cron postgresql-15-pgtap sqitch
               libdbd-pg-perl libtap-parser-sourcehandler-pgtap-perl pgbouncer
-              prometheus prometheus-postgres-exporter)
+              prometheus prometheus-postgres-exporter
+              chromium)  # headless, for the status page test: 25 packages, 124 MB download, 414 MB on disk
 missing=()
 for p in "${APT_PACKAGES[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
