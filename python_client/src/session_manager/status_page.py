@@ -38,7 +38,6 @@ from .metrics import (
     DatabaseCollector,
     FunctionTiming,
     Metrics,
-    SessionManagerCollector,
     read_cleanup_runs,
     read_function_timings,
 )
@@ -356,8 +355,9 @@ class StatusServer:
         self.manager = manager
         self.registry = CollectorRegistry(auto_describe=False)
         self.database = DatabaseCollector(manager)
+        # Only the database's figures: the listener's own pool is not the application's (whose process
+        # publishes session_manager_client_* with metrics.register), and would be summed with it.
         self.registry.register(self.database)
-        self.registry.register(SessionManagerCollector(manager))
         self.sampler = LatencySampler(manager, sample_interval)
         self.httpd = ThreadingHTTPServer((host, port), self._handler())
         self.httpd.daemon_threads = True
