@@ -153,25 +153,37 @@ def _fmt(value: float) -> str:
 
 
 def svg_chart(title: str, series: dict[str, list[tuple[float, float]]], *, unit: str, bars: bool = False,
-              width: int = 560, height: int = 200, element_id: str = "") -> str:
-    """A chart of the last hour: x is seconds before now (3600 .. 0), one polyline (or bars) per series."""
+              log: bool = False, width: int = 560, height: int = 200, element_id: str = "") -> str:
+    """A chart of the last hour: x is seconds before now (3600 .. 0), one polyline (or bars) per series,
+    then an HTML legend when there is more than one series. `log`: a logarithmic y axis by decades (for
+    latencies that span orders of magnitude); values <= 0 are left out of it."""
     left, right, top, bottom = 56, 12, 24, 28
     w, h = width - left - right, height - top - bottom
-    points = [p for s in series.values() for p in s]
-    ymax = _nice_max(max((y for _, y in points), default=0.0))
+    points = [p for s in series.values() for p in s if not log or p[1] > 0]
+    values = [v for _, v in points]
+    if log and values:
+        lo = math.floor(math.log10(min(values)))
+        hi = max(math.ceil(math.log10(max(values))), lo + 1)
+        ticks = [10.0 ** e for e in range(lo, hi + 1)]
+
+        def y(value: float) -> float:
+            return top + h * (1 - (math.log10(value) - lo) / (hi - lo))
+    else:
+        ymax = _nice_max(max(values, default=0.0))
+        ticks = [ymax * i / 4 for i in range(5)]
+
+        def y(value: float) -> float:
+            return top + h * (1 - min(value, ymax) / ymax)
 
     def x(ago: float) -> float:
         return left + w * (1 - min(max(ago, 0.0), HOUR) / HOUR)
 
-    def y(value: float) -> float:
-        return top + h * (1 - min(value, ymax) / ymax)
-
+    scale = ", log scale" if log and values else ""
     parts = [f'<svg xmlns="http://www.w3.org/2000/svg" role="img" width="{width}" height="{height}" '
              f'viewBox="0 0 {width} {height}"' + (f' id="{element_id}"' if element_id else "") + ">",
              f"<title>{html.escape(title)}</title>",
-             f'<text x="{left}" y="15" class="ct">{html.escape(title)} ({html.escape(unit)})</text>']
-    for i in range(5):
-        v = ymax * i / 4
+             f'<text x="{left}" y="15" class="ct">{html.escape(title)} ({html.escape(unit)}{scale})</text>']
+    for v in ticks:
         parts.append(f'<line x1="{left}" x2="{left + w}" y1="{y(v):.1f}" y2="{y(v):.1f}" class="grid"/>'
                      f'<text x="{left - 6}" y="{y(v) + 4:.1f}" class="yl">{_fmt(v)}</text>')
     for minutes in (60, 45, 30, 15, 0):
@@ -181,7 +193,7 @@ def svg_chart(title: str, series: dict[str, list[tuple[float, float]]], *, unit:
         parts.append(f'<text x="{left + w / 2}" y="{top + h / 2}" class="empty">no data in the last hour</text>')
     for n, (name, unsorted) in enumerate(series.items()):
         color = PALETTE[n % len(PALETTE)]
-        pts = sorted(unsorted, key=lambda p: -p[0])
+        pts = sorted((p for p in unsorted if not log or p[1] > 0), key=lambda p: -p[0])
         if bars:
             for ago, v in pts:
                 parts.append(f'<rect x="{x(ago) - 2:.1f}" y="{y(v):.1f}" width="4" height="{top + h - y(v):.1f}" '
@@ -194,14 +206,11 @@ def svg_chart(title: str, series: dict[str, list[tuple[float, float]]], *, unit:
             for a, v in pts:
                 parts.append(f'<circle cx="{x(a):.1f}" cy="{y(v):.1f}" r="2" fill="{color}">'
                              f'<title>{html.escape(name)}: {_fmt(v)} {html.escape(unit)}</title></circle>')
-    if len(series) > 1 or (series and not bars):
-        lx = left + 8
-        for n, name in enumerate(series):
-            color = PALETTE[n % len(PALETTE)]
-            parts.append(f'<rect x="{lx}" y="{top + 4}" width="10" height="10" fill="{color}"/>'
-                         f'<text x="{lx + 14}" y="{top + 13}" class="lg">{html.escape(name)}</text>')
-            lx += 24 + 7 * len(name)
     parts.append("</svg>")
+    if len(series) > 1:
+        parts.append('<div class="legend">' + "".join(
+            f'<span><i style="background:{PALETTE[n % len(PALETTE)]}"></i>{html.escape(name)}</span>'
+            for n, name in enumerate(series)) + "</div>")
     return "".join(parts)
 
 
@@ -211,7 +220,9 @@ STYLE = """
 body{font:14px/1.4 system-ui,-apple-system,"Segoe UI",sans-serif;margin:0;background:#f5f6f8;color:#1d2330}
 header{background:#1d2330;color:#fff;padding:12px 24px;display:flex;gap:24px;align-items:baseline}
 header h1{font-size:18px;margin:0}header .sub{color:#b8c0d0}
-main{padding:16px 24px;display:grid;grid-template-columns:repeat(auto-fill,minmax(580px,1fr));gap:16px}
+main{padding:16px 24px;display:grid;grid-template-columns:repeat(auto-fill,minmax(600px,1fr));gap:16px}
+.legend{font-size:12px;display:flex;flex-wrap:wrap;gap:4px 14px;margin:0 0 8px 56px}
+.legend i{display:inline-block;width:10px;height:10px;margin-right:4px}
 section{background:#fff;border:1px solid #dde1e8;border-radius:6px;padding:12px 16px}
 h2{font-size:15px;margin:0 0 8px}table{border-collapse:collapse;width:100%}
 td,th{text-align:left;padding:3px 8px 3px 0;border-bottom:1px solid #eef0f4;vertical-align:top}
@@ -224,7 +235,7 @@ td.n,th.n{text-align:right;font-variant-numeric:tabular-nums;white-space:nowrap}
 .detail{color:#5b6475;font-size:12px}.error{background:#f8d7da;color:#842029;padding:12px 24px}
 svg .grid{stroke:#eef0f4}svg .yl{font-size:10px;text-anchor:end;fill:#5b6475}
 svg .xl{font-size:10px;text-anchor:middle;fill:#5b6475}svg .ct{font-size:12px;font-weight:600;fill:#1d2330}
-svg .lg{font-size:10px;fill:#1d2330}svg .empty{font-size:12px;text-anchor:middle;fill:#8a93a5}
+svg .empty{font-size:12px;text-anchor:middle;fill:#8a93a5}
 """
 
 
@@ -328,12 +339,13 @@ def render_page(m: Metrics | None, runs: Sequence[CleanupRun], latency: dict[str
         for f in sorted(m.functions, key=lambda f: -f.calls) if f.function in CHARTED_FUNCTIONS)
     out.append("<section><h2>Call latencies, last hour</h2>"
                + svg_chart("Mean time per call inside the server", {k: latency[k] for k in busiest}, unit="ms",
-                           element_id="chart-latency")
+                           log=True, element_id="chart-latency")
                + f"<p class='detail'>From session_manager.function_stats{_e(since)}.</p>"
                + '<table><tr><th>function</th><th class="n">calls</th><th class="n">mean ms (since reset)</th></tr>'
                + fn_rows + "</table></section>")
     t_rows = "".join(
-        f'<tr id="table-{_e(t.table)}"><td>{_e(t.schema)}.{_e(t.table)}</td><td class="n">{_bytes(t.heap_bytes)}</td>'
+        f'<tr id="table-{_e(t.table)}"><td title="{_e(t.schema)}.{_e(t.table)}">{_e(t.table)}</td>'
+        f'<td class="n">{_bytes(t.heap_bytes)}</td>'
         f'<td class="n">{_bytes(t.index_bytes)}</td><td class="n">{_bytes(t.toast_bytes)}</td>'
         f'<td class="n">{t.live_tuples}</td><td class="n">{t.dead_tuples}</td>'
         f'<td class="n">{"" if t.hot_update_ratio is None else f"{t.hot_update_ratio:.0%}"}</td></tr>'
