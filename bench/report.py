@@ -75,6 +75,10 @@ class Report:
                f"{' (with uncommitted package changes)' if dep.get('uncommitted_package_changes') else ''}"
                ", `--set schedule=off` (no cron job during measurements); settings: idle_timeout 1 day (nothing",
                "  loaded may expire during the run), touch_resolution 0 unless stated.",
+               *[f"- Sections {', '.join(mr['sections'])} come from a later run merged in (`--merge`, "
+                 f"{mr['meta'].get('started', '?')}, {mr['meta'].get('deploy', {}).get('changes', '?')} changes "
+                 f"deployed at {mr['meta'].get('deploy', {}).get('git_head', '?')})."
+                 for mr in self.r.get("merged_runs", [])],
                f"- Data: {m['live_sessions']:,} live sessions that the touch loads pick at random, "
                f"{m['history_sessions']:,} inactive sessions of history, 5,000 seed sessions, {1000} users.",
                f"- pgbench: `-M prepared`, {m['pgbench_clients']} clients, 2 threads, {m['phase_seconds']} s phases; "
@@ -206,6 +210,26 @@ class Report:
         ax.set_title("touch latency per design")
         self.fig("touch_latency", "touch latency per design")
 
+    def wal_breakdown(self) -> None:
+        wb = self.r.get("wal_breakdown")
+        if not wb:
+            return
+        designs = [k for k in wb if k != "touches"]
+        kinds = sorted({r for d in designs for r in wb[d]["records"]},
+                       key=lambda r: -max(wb[d]["records"].get(r, {}).get("bytes_per_touch", 0) for d in designs))
+        self.w("### Where a touch's WAL goes", "",
+               f"`pg_waldump --stats=record` over {wb['touches']:,} touches per design (bytes per touch by record "
+               "type; the total from the LSN difference also counts page headers and alignment).", "",
+               "| record | " + " | ".join(designs) + " |", "|---|" + "---|" * len(designs))
+        for k in kinds:
+            cells = []
+            for d in designs:
+                r = wb[d]["records"].get(k)
+                cells.append(f"{r['bytes_per_touch']:.0f} B ({r['count_per_touch']:.2f}/touch)" if r else "-")
+            self.w(f"| {k} | " + " | ".join(cells) + " |")
+        self.w("| total (LSN difference) | " + " | ".join(f"{wb[d]['wal_per_touch']:.0f} B" for d in designs) + " |",
+               "")
+
     def shapes(self) -> None:
         s = self.r.get("shapes")
         if not s:
@@ -304,7 +328,8 @@ class Report:
         for k, v in sat.items():
             self.w(f"| {k} | {v['tps']:.0f} | {v['updates'] / max(1, v['ops']):.2f} | {v['wal_per_op']:.0f} |")
         sc = t["time_scale"]
-        self.w("", f"Paced chats (bench/client_load.py `paced`): 100 chats at once, each a burst of 10 messages about "
+        self.w("", f"Paced chats (bench/client_load.py `paced`): {t.get('chats', 300)} chats at once, each a burst of "
+               "10 messages about "
                f"10 s apart (5-15 s), then a new session. Time runs {sc:g}x compressed (gaps and resolutions "
                "divided by "
                f"{sc:g}; the fractions below do not depend on the scale); figures in real time.", "",
@@ -368,6 +393,22 @@ class Report:
             a.set_xlabel("messages in the session")
             a.legend()
         self.fig("context", "context")
+
+    def chat_turns(self) -> None:
+        t = self.r.get("chat_turns")
+        if not t:
+            return
+        self.w("## Whole chat turns", "",
+               "bench/pgbench/chat_turn.sql: get_or_create_session for the chat, append_message (user), "
+               "get_context(50), append_message (assistant): four calls, each its own transaction, on random chats of "
+               "1,000 users. What one server of this size sustains when the database is the only work on it.", "",
+               "| pgbench clients | turns/s | messages/s | p50 ms per turn | p99 ms | WAL B/message "
+               "| messages table growth |",
+               "|---|---|---|---|---|---|---|")
+        for k, v in t.items():
+            self.w(f"| {k} | {v['tps']:.0f} | {2 * v['tps']:.0f} | {v['p50_ms']:.2f} | {v['p99_ms']:.2f} | "
+                   f"{v['wal_per_op']:.0f} | {fmt_bytes(v['heap_growth'] + v['index_growth'])} |")
+        self.w("")
 
     def cleanup(self) -> None:
         c = self.r.get("cleanup")
@@ -486,6 +527,13 @@ class Report:
                f"{cl['small']['seconds']:.1f} s with the small history, {cl['big']['seconds']:.1f} s with 10M. "
                "The plan of one cleanup batch with 10M of history:", "", "```",
                *cl["big"]["plan"], "```", "")
+        if "empty_run_seconds" in cl["big"]:
+            self.w("The every-minute job when there is nothing to clean (`CALL session_manager.run_cleanup_job()`): "
+                   f"{cl['small']['empty_run_seconds'] * 1000:.0f} ms with the small history, "
+                   f"{cl['big']['empty_run_seconds'] * 1000:.0f} ms with 10M; the one-scan design "
+                   f"(bench_variants.cleanup_one_scan): {cl['small']['empty_run_one_scan_seconds'] * 1000:.0f} ms and "
+                   f"{cl['big']['empty_run_one_scan_seconds'] * 1000:.0f} ms. Its candidate query with 10M of history:",
+                   "", "```", *cl["big"]["one_scan_plan"], "```", "")
         self.target("touch throughput with 10M history / with 100k", g["median_ratio"], 0.90)
         _, ax = plt.subplots(1, 2, figsize=(10, 3.5))
         xs = range(1, len(g["tps_small"]) + 1)
@@ -501,8 +549,8 @@ class Report:
     def render(self) -> str:
         self.header()
         body_start = len(self.md)
-        for section in (self.touch, self.costs, self.shapes, self.batches, self.client, self.throttling,
-                        self.context, self.cleanup, self.batch_sizes, self.growth):
+        for section in (self.touch, self.costs, self.wal_breakdown, self.shapes, self.batches, self.client,
+                        self.throttling, self.context, self.chat_turns, self.cleanup, self.batch_sizes, self.growth):
             section()
         body = self.md[body_start:]
         self.md = self.md[:body_start]

@@ -182,6 +182,12 @@ class Bench:
     def set_setting(self, column: str, value: str, db: str = MAIN) -> None:
         self.sql(f"UPDATE session_manager.settings SET {column} = %s::interval", [value], db=db)
 
+    def peer_defines(self) -> dict[str, Any]:
+        """pgbench variables of the peers' touch scripts: their clock starts at now + one day of max age."""
+        now = time.time()
+        return {"live": self.live, "k": 0, "base": int(now) + 86400, "base_ms": int(now * 1000) + 86_400_000,
+                "data": "c2Vzc2lvbi1kYXRhLW9mLWEtbG9nZ2VkLWluLXVzZXItd2l0aC1hLWNzcmYtdG9rZW4:1t2Xq9"}
+
     def variant_script(self, function: str) -> Path:
         text = (PGB / "touch_variant.sql").read_text().replace("FUNCTION", function)
         path = Path(tempfile.gettempdir()) / f"smbench_variant_{function}.sql"
@@ -245,7 +251,7 @@ class Bench:
         self.sql(f"VACUUM (ANALYZE) {SESSIONS}", db=t)
         self.sql("VACUUM ANALYZE", db=t)
         self.clone(MAIN)
-        self.results["meta"]["deploy"] = {"changes": len(plan), "git_head": head.stdout.strip(),
+        self.run_meta["deploy"] = {"changes": len(plan), "git_head": head.stdout.strip(),
                                           "uncommitted_package_changes": bool(dirty)}
         say(f"setup: done in {time.monotonic() - started:.1f} s")
 
@@ -373,9 +379,7 @@ class Bench:
         """A fixed number of touches per design: throughput, latency, WAL, HOT, growth."""
         n = self.cost_ops
         d = {"live": self.live}
-        now = time.time()
-        peer_d = {"live": self.live, "k": 0, "base": int(now) + 86400, "base_ms": int(now * 1000) + 86_400_000,
-                  "data": "c2Vzc2lvbi1kYXRhLW9mLWEtbG9nZ2VkLWluLXVzZXItd2l0aC1hLWNzcmYtdG9rZW4tYW5kLWEtbG9jYWxl:1t2Xq9"}
+        peer_d = self.peer_defines()
         runs = [("raw UPDATE (PK only)", "bench.raw_sessions", PGB / "raw_update.sql", d),
                 ("touch_session", SESSIONS, PGB / "touch_session.sql", d),
                 ("connect-pg-simple", 'peer_cps."session"', PGB / "peer_cps_touch.sql", peer_d),
@@ -396,24 +400,29 @@ class Bench:
     def shapes(self) -> None:
         """(b) the same touch on copies of the sessions table: fillfactor and an index on "lastActivity"."""
         n = self.cost_ops
-        shapes = [("package indexes, fillfactor 85 (deployed)", 85, False),
-                  ("package indexes + index on lastActivity, ff 85", 85, True),
-                  ("package indexes, fillfactor 100", 100, False),
-                  ("package indexes, fillfactor 70", 70, False)]
+        # (name, fillfactor the rows are laid out with, fillfactor afterwards, extra index on "lastActivity")
+        shapes = [("package indexes, fillfactor 85 (deployed)", 85, 85, False),
+                  ("package indexes + index on lastActivity, ff 85", 85, 85, True),
+                  ("package indexes, fillfactor 100", 100, 100, False),
+                  ("package indexes, fillfactor 70", 70, 70, False),
+                  ("package indexes, rows laid out at ff 70, then ff 85", 70, 85, False)]
         out: dict[str, Any] = {}
         say(f"shapes: {n} touches on copies of the sessions table")
-        for name, ff, extra in shapes:
+        for name, ff, ff_after, extra in shapes:
             self.sql("DROP SCHEMA IF EXISTS bench_shape CASCADE; CREATE SCHEMA bench_shape")
             self.sql(f"""CREATE TABLE bench_shape.sessions (LIKE {SESSIONS} INCLUDING DEFAULTS INCLUDING INDEXES)
                          WITH (fillfactor = {ff})""")
             if extra:
                 self.sql('CREATE INDEX ON bench_shape.sessions ("lastActivity")')
             self.sql(f"INSERT INTO bench_shape.sessions SELECT * FROM {SESSIONS} WHERE id ~ %s", [r"^\d+$"])
+            if ff_after != ff:
+                # Pages keep the room they were filled with, while pruning starts at the new fillfactor's.
+                self.sql(f"ALTER TABLE bench_shape.sessions SET (fillfactor = {ff_after})")
             self.sql("VACUUM ANALYZE bench_shape.sessions")
             with self.costs("bench_shape.sessions", n) as c:
                 c.update(self.pgbench(PGB / "shape_touch.sql", transactions=n, defines={"live": self.live}))
                 c["ops"] = c["transactions"]
-            c["fillfactor"], c["lastactivity_index"] = ff, extra
+            c["fillfactor"], c["fillfactor_after"], c["lastactivity_index"] = ff, ff_after, extra
             out[name] = c
             say(f"  {name}: {c['tps']:.0f} tps, {c['wal_per_op']:.0f} B WAL/touch, HOT {c['hot_ratio']:.2f}, "
                 f"heap +{c['heap_growth'] // 1024} KiB, indexes +{c['index_growth'] // 1024} KiB")
@@ -453,7 +462,7 @@ class Bench:
 
     def throttling(self) -> None:
         """touch_resolution on a chat-like pattern: full speed (throughput) and paced (WAL, lag)."""
-        out: dict[str, Any] = {"time_scale": TIME_SCALE, "saturated": {}, "paced": {}}
+        out: dict[str, Any] = {"time_scale": TIME_SCALE, "saturated": {}, "paced": {}, "chats": 300}
         n = self.cost_ops // 2
         say("throttling: bursts of 8 touches per session at full speed, touch_resolution 0 and 10 s")
         for res in ("0", "10 seconds"):
@@ -542,6 +551,52 @@ class Bench:
                 f"langchain append {row['langchain_append']['tps']:.0f}/s")
         self.results["context"] = out
 
+    def wal_breakdown(self) -> None:
+        """Where a touch's WAL goes: pg_waldump --stats=record over the same number of touches per design."""
+        n = self.cost_ops // 2
+        peer_d = self.peer_defines()
+        runs = [("touch_session", PGB / "touch_session.sql", {"live": self.live}),
+                ("raw UPDATE (PK only)", PGB / "raw_update.sql", {"live": self.live}),
+                ("connect-pg-simple", PGB / "peer_cps_touch.sql", peer_d)]
+        out: dict[str, Any] = {"touches": n}
+        say(f"WAL breakdown: pg_waldump --stats=record over {n:,} touches per design")
+        runuser = ["runuser", "-u", "postgres", "--"] if os.geteuid() == 0 else []
+        row = re.compile(r"^(\S+)\s+(\d+)\s+\(\s*[\d.]+\)\s+(\d+)\s+\(\s*[\d.]+\)\s+(\d+)\s+\(\s*[\d.]+\)\s+(\d+)")
+        for name, script, defines in runs:
+            self.sql("CHECKPOINT")
+            start = self.wal_lsn()
+            done = self.pgbench(script, transactions=n, defines=defines)["transactions"]
+            end = self.wal_lsn()
+            total = self.wal_since(start)
+            dump = subprocess.run([*runuser, str(PG_BIN / "pg_waldump"), "--stats=record", "-p",
+                                   str(self.cluster.data / "pg_wal"), "-s", start, "-e", end],
+                                  capture_output=True, text=True, check=False)
+            records: dict[str, dict[str, float]] = {}
+            for line in dump.stdout.splitlines():
+                m = row.match(line.strip())
+                if m and m.group(1) != "Total":
+                    records[m.group(1)] = {"count_per_touch": int(m.group(2)) / done,
+                                           "bytes_per_touch": int(m.group(5)) / done}
+            out[name] = {"wal_per_touch": total / done, "records": records}
+            top = sorted(records.items(), key=lambda kv: -kv[1]["bytes_per_touch"])[:4]
+            say(f"  {name}: {total / done:.0f} B/touch; " + ", ".join(
+                f"{k} {v['bytes_per_touch']:.0f} B ({v['count_per_touch']:.2f}/touch)" for k, v in top))
+        self.results["wal_breakdown"] = out
+
+    def chat_turns(self) -> None:
+        """Whole chat turns (bench/pgbench/chat_turn.sql): what one server sustains, and its WAL per message."""
+        out: dict[str, Any] = {}
+        say("chat turns: get_or_create_session, append (user), get_context, append (assistant)")
+        for clients in (4, 8):
+            with self.costs("session_manager.messages", 0) as c:
+                c.update(self.pgbench(PGB / "chat_turn.sql", seconds=self.phase * 2, clients=clients,
+                                      defines={"users": USERS, "chats": 5000}))
+                c["ops"] = 2 * c["transactions"]  # WAL per message: two messages a turn
+            out[str(clients)] = c
+            say(f"  {clients} clients: {c['tps']:.0f} turns/s = {2 * c['tps']:.0f} messages/s, p50 "
+                f"{c['p50_ms']:.1f} ms, p99 {c['p99_ms']:.1f} ms, {c['wal_per_op']:.0f} B WAL/message")
+        self.results["chat_turns"] = out
+
     def touch_load(self, script: Path, defines: dict[str, Any], chunks: int, chunk: int,
                    db: str = MAIN) -> dict[str, Any]:
         lat: list[dict[str, Any]] = [self.pgbench(script, seconds=chunk, defines=defines, db=db) for _ in range(chunks)]
@@ -614,7 +669,6 @@ class Bench:
             out["one_scan"][str(n)] = r
             say(f"  one-scan variant: {r['job']['deactivated']:,} in {r['job']['seconds']:.1f} s; touch p99 "
                 f"{r['during']['p99_ms']:.1f} ms during vs {r['baseline']['p99_ms']:.1f} ms after")
-        now = time.time()
         peers = [("connect-pg-simple", PGB / "peer_cps_touch.sql",
                   'DELETE FROM peer_cps."session" WHERE expire < to_timestamp(%s)', lambda: [time.time()]),
                  ("Spring Session JDBC", PGB / "peer_spring_touch.sql",
@@ -622,8 +676,7 @@ class Bench:
                  ("Django db sessions", PGB / "peer_django_touch.sql",
                   'DELETE FROM peer_django."django_session" WHERE "django_session"."expire_date" < %s',
                   lambda: [datetime.now(timezone.utc)])]
-        peer_d = {"live": self.live, "k": 0, "base": int(now) + 86400, "base_ms": int(now * 1000) + 86_400_000,
-                  "data": "c2Vzc2lvbi1kYXRhLW9mLWEtbG9nZ2VkLWluLXVzZXItd2l0aC1hLWNzcmYtdG9rZW4:1t2Xq9"}
+        peer_d = self.peer_defines()
         start = 20_000_000
         for n in self.cleanup_sizes:
             with self.loading(MAIN) as cur:
@@ -736,7 +789,20 @@ class Bench:
             t = time.monotonic()
             r = self.run_cleanup_job(db)
             cleanup[k] = {"seconds": time.monotonic() - t, **r, "plan": [p[0] for p in plan]}
-            say(f"  cleanup of 100,000 idle sessions with the {k} history: {cleanup[k]['seconds']:.1f} s")
+            # The every-minute run when there is nothing to clean, and the one-scan design's candidate
+            # query (no LIMIT: the planner can use the index of active sessions).
+            t = time.monotonic()
+            self.run_cleanup_job(db)
+            cleanup[k]["empty_run_seconds"] = time.monotonic() - t
+            t = time.monotonic()
+            self.run_cleanup_job(db, procedure="bench_variants.cleanup_one_scan")
+            cleanup[k]["empty_run_one_scan_seconds"] = time.monotonic() - t
+            cleanup[k]["one_scan_plan"] = [p[0] for p in self.sql(
+                f"""EXPLAIN SELECT c.id FROM {SESSIONS} c WHERE c."isActive"
+                    AND c."lastActivity" < now() - interval '1 day'""", db=db)]
+            say(f"  cleanup of 100,000 idle sessions with the {k} history: {cleanup[k]['seconds']:.1f} s; a run with "
+                f"nothing to clean {cleanup[k]['empty_run_seconds'] * 1000:.0f} ms (one-scan design "
+                f"{cleanup[k]['empty_run_one_scan_seconds'] * 1000:.0f} ms)")
         self.close_all()
         for db in dbs.values():
             self.sql(f'DROP DATABASE "{db}"', db="postgres")
@@ -747,16 +813,17 @@ class Bench:
     # -- driver -----------------------------------------------------------------------------------------
     def meta(self) -> None:
         ver = self.one("SELECT version()", db="postgres")
-        self.results["meta"] = {
+        self.run_meta: dict[str, Any] = {
             "started": datetime.now(timezone.utc).isoformat(timespec="seconds"), "quick": self.quick,
             "cpus": os.cpu_count(), "machine": platform.machine(), "python": platform.python_version(),
             "postgres": ver, "cluster_settings": SETTINGS, "pgbench": PGBENCH, "pgbench_clients": CLIENTS,
             "pgbench_mode": "prepared", "live_sessions": self.live, "history_sessions": self.history,
             "cost_ops": self.cost_ops, "phase_seconds": self.phase, "autovacuum": "on (default)"}
+        self.results["meta"] = self.run_meta
 
 
 SECTIONS = ["touch_pairs", "costs_section", "shapes", "batches", "python_client", "throttling", "context",
-            "cleanup", "batch_sizes", "growth"]
+            "chat_turns", "wal_breakdown", "cleanup", "batch_sizes", "growth"]
 
 
 def main() -> int:
@@ -765,6 +832,8 @@ def main() -> int:
     p.add_argument("--keep", action="store_true", help="leave the cluster running at the end")
     p.add_argument("--only", default="", help="comma-separated sections to run (default: all)")
     p.add_argument("--out", default=str(RESULTS), help="results directory")
+    p.add_argument("--merge", action="store_true",
+                   help="add the sections run now to the results.json already in --out (its meta stays)")
     p.add_argument("--growth-rows", type=int, default=10_000_000, help="history rows of the growth case")
     args = p.parse_args()
     only = [s for s in args.only.split(",") if s] or SECTIONS
@@ -783,6 +852,10 @@ def main() -> int:
     try:
         say(f"cluster on 127.0.0.1:{cluster.port} ({cluster.dir}); {'quick' if args.quick else 'full'} run")
         bench.meta()
+        previous = out_dir / "results.json"
+        if args.merge and previous.exists():
+            bench.results = json.loads(previous.read_text())
+            bench.results.setdefault("merged_runs", []).append({"sections": only, "meta": bench.run_meta})
         bench.setup()
         for name in only:
             if name == "setup":
@@ -794,8 +867,8 @@ def main() -> int:
             # The machine may be shared: the 1-minute load average around each section, for the reader.
             bench.results.setdefault("load_average", {})[name] = [round(load_before, 1), round(os.getloadavg()[0], 1)]
             (out_dir / "results.json").write_text(json.dumps(bench.results, indent=1, default=str))
-        bench.results["meta"]["finished"] = datetime.now(timezone.utc).isoformat(timespec="seconds")
-        bench.results["meta"]["total_seconds"] = round(time.monotonic() - started, 1)
+        bench.run_meta["finished"] = datetime.now(timezone.utc).isoformat(timespec="seconds")
+        bench.run_meta["total_seconds"] = round(time.monotonic() - started, 1)
         (out_dir / "results.json").write_text(json.dumps(bench.results, indent=1, default=str))
     finally:
         bench.close_all()
