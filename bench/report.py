@@ -452,8 +452,12 @@ class Report:
         ax[0].set_ylabel("touch p99 per chunk (ms)")
         ax[0].set_yscale("log")
         ax[0].legend(fontsize=6)
-        labels = [f"{r[0].split(' +')[0]}\n{int(r[1]):,}" for r in rows]
-        ax[1].bar(labels, [r[2]["job"]["seconds"] for r in rows])
+        short = {"touch_session + run_cleanup_job": "package", "touch_session + one-scan cleanup (variant)": "one-scan",
+                 "connect-pg-simple": "connect-pg", "Spring Session JDBC": "Spring", "Django db sessions": "Django"}
+        labels = [f"{short.get(r[0], r[0])}\n{int(r[1]) // 1000:,}k" for r in rows]
+        xs = list(range(len(rows)))
+        ax[1].bar(xs, [r[2]["job"]["seconds"] for r in rows])
+        ax[1].set_xticks(xs, labels)
         ax[1].set_ylabel("seconds")
         ax[1].set_title("cleanup / prune time under load")
         ax[1].tick_params(axis="x", labelsize=6)

@@ -75,10 +75,10 @@ class Bench:
         q = self.quick
         self.live = 20_000 if q else 100_000           # live sessions the touch loads pick from
         self.history = 20_000 if q else 100_000        # inactive sessions in the main database
-        self.cost_ops = 20_000 if q else 100_000       # touches per WAL / HOT / growth run
+        self.cost_ops = 10_000 if q else 100_000       # touches per WAL / HOT / growth run
         self.pairs = 3 if q else 12                    # alternating raw / touch_session pairs
         self.phase = 1 if q else 3                     # seconds per throughput phase
-        self.cleanup_sizes = [30_000] if q else [100_000, 1_000_000]
+        self.cleanup_sizes = [20_000] if q else [100_000, 1_000_000]
         self.results: dict[str, Any] = {}
         self._conns: dict[str, psycopg.Connection[Any]] = {}
 
@@ -442,7 +442,7 @@ class Bench:
         self.results["batches"] = out
 
     def python_client(self) -> None:
-        secs = 2 if self.quick else 6
+        secs = 1 if self.quick else 6
         rounds = 1 if self.quick else 2
         out: dict[str, list[dict[str, Any]]] = {"pgbench": [], "threads": [], "async": [], "async-4": [],
                                                 "batch": [], "psycopg": [], "psycopg-async": []}
@@ -476,10 +476,10 @@ class Bench:
                 f"{c['updates'] / c['ops']:.2f} writes/message")
         # Paced chats: 100 chats, 10 messages each ~10 s apart (5-15 s), resolutions up to 30 s; time
         # compressed TIME_SCALE times so that each value takes seconds.
-        secs = 4 if self.quick else 15
+        secs = 3 if self.quick else 15
         gap_real, burst, chats = 10.0, 10, 300
         first = 1_000_001
-        for real in (0, 2, 5, 10, 30):
+        for real in (0, 10, 30) if self.quick else (0, 2, 5, 10, 30):
             self.sql("UPDATE session_manager.settings SET touch_resolution = make_interval(secs => %s)",
                      [real / TIME_SCALE])
             with self.costs(SESSIONS, 0) as c:
@@ -700,7 +700,7 @@ class Bench:
 
     def batch_sizes(self) -> None:
         """(a) How long one cleanup batch holds its row locks, per batch size, under the touch load."""
-        n = 10_000 if self.quick else 30_000
+        n = 5_000 if self.quick else 30_000
         chunk = 1 if self.quick else 3
         out: dict[str, Any] = {"sessions": n}
         for bs in (100, 1000, 5000, 10000):
