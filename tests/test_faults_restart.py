@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import os
 import threading
 import time
 from collections import Counter
@@ -27,6 +28,9 @@ from pgcluster import EmbeddedCluster
 from reliability_report import record_proof
 from session_manager import AsyncSessionManager, SessionManager, SessionManagerError
 
+FAULTS = ("restart -m fast", "restart -m immediate", "stop -m immediate, 5 s down, start")
+# SESSION_MANAGER_SOAK=1: the same faults 20 times over (about 6 minutes) instead of once
+ROUNDS = 20 if os.environ.get("SESSION_MANAGER_SOAK") == "1" else 1
 THREADS = 6
 TASKS = 12
 POOL = 4
@@ -146,6 +150,10 @@ def recovery(load: Load, workers: list[str], fault_start: float, server_up: floa
     return max(firsts.values()) - fault_start
 
 
+def worst(faults: list[dict[str, Any]], mode: str, figure: str) -> float:
+    return max(float(f[figure]) for f in faults if f["mode"] == mode)
+
+
 @pytest.mark.slow
 def test_restarts_in_the_middle_of_a_load_lose_no_acknowledged_write(cluster: EmbeddedCluster) -> None:
     server = server_of(cluster)
@@ -164,7 +172,7 @@ def test_restarts_in_the_middle_of_a_load_lose_no_acknowledged_write(cluster: Em
             await asyncio.gather(*(async_worker(f"task-{n}", users[THREADS + n], am, load) for n in range(TASKS)))
             async_stats.update({k: v.retries for k, v in am.call_stats().items()})
 
-    faults = []
+    faults: list[dict[str, Any]] = []
     with SessionManager(dsn, min_size=POOL, max_size=POOL, timeout=TIMEOUT) as m:
         threads = [threading.Thread(target=sync_worker, args=(f"thread-{n}", users[n], m, load))
                    for n in range(THREADS)]
@@ -173,7 +181,7 @@ def test_restarts_in_the_middle_of_a_load_lose_no_acknowledged_write(cluster: Em
             t.start()
         try:
             time.sleep(3)
-            for mode in ("restart -m fast", "restart -m immediate", "stop -m immediate, 5 s down, start"):
+            for mode in FAULTS * ROUNDS:
                 before = load.calls
                 fault_start = time.time()
                 if mode.startswith("stop"):  # a longer outage: the pools wait and reconnect
@@ -234,10 +242,11 @@ def test_restarts_in_the_middle_of_a_load_lose_no_acknowledged_write(cluster: Em
         "restart_under_load", part=2, title="PostgreSQL restarted (fast, then immediate) under a client load",
         load=f"{THREADS} threads + {TASKS} asyncio tasks, 2 pools of {POOL}, get_or_create/append/touch/context",
         durability="fsync, synchronous_commit and full_page_writes on (the test's own cluster)",
-        faults_injected="; ".join(f"pg_ctl {f['mode']} (server down {f['restart_s']:.2f} s)"
-                                  for f in faults),
-        recovery_s="; ".join(f"{f['mode']}: every worker served again {f['recovery_s']:.2f} s after the fault, "
-                             f"{f['after_server_up_s']:.2f} s after the server was up" for f in faults),
+        faults_injected=f"{ROUNDS} x (" + "; ".join(f"pg_ctl {f['mode']} (server down {f['restart_s']:.2f} s)"
+                                                    for f in faults[:len(FAULTS)]) + ")",
+        recovery_s="; ".join(f"{mode}: every worker served again at most {worst(faults, mode, 'recovery_s'):.2f} s "
+                             f"after the fault, {worst(faults, mode, 'after_server_up_s'):.2f} s after the server "
+                             "was up" for mode in FAULTS),
         recovery_bound_s=RECOVERY_BOUND,
         calls=load.calls, retries_sync=sum(sync_retries.values()),
         retries_async=sum(v for v in async_stats.values() if isinstance(v, int)),
