@@ -18,7 +18,6 @@ import pytest
 prometheus_client = pytest.importorskip("prometheus_client")
 
 from monitoring_export import create_monitor_login, dsn_as, http_get, parse_exposition, value  # noqa: E402
-
 from session_manager import AsyncSessionManager, SessionManager  # noqa: E402
 from session_manager.cli import main  # noqa: E402
 from session_manager.metrics import (  # noqa: E402

@@ -47,7 +47,6 @@ from monitoring_export import (  # noqa: E402
     value,
     wait_http,
 )
-
 from pgcluster import free_port  # noqa: E402
 from session_manager import SessionManager  # noqa: E402
 from session_manager.metrics import register  # noqa: E402
