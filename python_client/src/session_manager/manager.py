@@ -23,10 +23,13 @@ from contextlib import asynccontextmanager, contextmanager
 from dataclasses import dataclass
 from datetime import timedelta
 from types import TracebackType
-from typing import Any, Generic, TypeVar
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 import psycopg
 from psycopg_pool import PoolTimeout
+
+if TYPE_CHECKING:
+    from .metrics import Metrics
 
 from . import queries
 from .errors import (
@@ -453,6 +456,12 @@ class SessionManager(_ManagerBase):
         """The version of the package deployed in the database."""
         return self._run(_call(SPEC.version))
 
+    def metrics(self) -> Metrics:
+        """The database's monitoring figures as one typed snapshot (needs the `metrics` extra)."""
+        from .metrics import read_metrics  # noqa: PLC0415  (prometheus_client is an optional extra)
+
+        return read_metrics(self)
+
     def session_stats(self) -> SessionStats:
         """Monitoring (session_manager.session_stats): live sessions, the idle backlog, cleanup in the last hour."""
         return self._run(_call(SPEC.session_stats))
@@ -591,6 +600,11 @@ class AsyncSessionManager(_ManagerBase):
 
     async def version(self) -> str:
         return await self._run(_call(SPEC.version))
+
+    async def metrics(self) -> Metrics:
+        from .metrics import read_metrics_async  # noqa: PLC0415  (prometheus_client is an optional extra)
+
+        return await read_metrics_async(self)
 
     async def session_stats(self) -> SessionStats:
         return await self._run(_call(SPEC.session_stats))
