@@ -63,6 +63,7 @@ def bouncer_stats(b: PgBouncer) -> dict[str, int]:
 
 
 @pytest.mark.slow
+@pytest.mark.timeout(1000)  # the client's suite, however long it grows, is bounded by the subprocess's 900 s
 def test_the_client_suite_passes_through_pgbouncer_in_transaction_mode(
         bouncer: tuple[EmbeddedCluster, PgBouncer], tmp_path: Path) -> None:
     cluster, b = bouncer
