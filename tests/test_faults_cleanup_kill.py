@@ -18,8 +18,8 @@ from typing import Any
 
 import psycopg
 import pytest
-from fault_fixtures import deploy_package, own_cluster, scalar, server_of, wait_for
 
+from fault_fixtures import deploy_package, own_cluster, scalar, server_of, wait_for
 from reliability_report import record_proof
 from session_manager import ConnectionLostError, SessionManager
 

@@ -15,8 +15,8 @@ from typing import Any
 
 import psycopg
 import pytest
-from fault_fixtures import as_server_user, deploy_package, own_cluster, pg_ctl, scalar, server_of, wait_for
 
+from fault_fixtures import as_server_user, deploy_package, own_cluster, pg_ctl, scalar, server_of, wait_for
 from pgcluster import PG_BIN, EmbeddedCluster, free_port
 from reliability_report import record_proof
 from session_manager import SessionManager, SessionManagerError

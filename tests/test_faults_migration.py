@@ -21,9 +21,9 @@ from typing import Any
 
 import psycopg
 import pytest
-from fault_fixtures import own_cluster, server_of
 
 from conftest import Server
+from fault_fixtures import own_cluster, server_of
 from reliability_report import record_proof
 
 SESSIONS = 1_000_000

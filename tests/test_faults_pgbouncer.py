@@ -18,8 +18,8 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from fault_fixtures import PgBouncer, own_cluster
 
+from fault_fixtures import PgBouncer, own_cluster
 from pgcluster import EmbeddedCluster
 from reliability_report import record_proof
 

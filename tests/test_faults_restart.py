@@ -22,8 +22,8 @@ from typing import Any
 
 import psycopg
 import pytest
-from fault_fixtures import DURABLE, deploy_package, own_cluster, pg_ctl, server_of
 
+from fault_fixtures import DURABLE, deploy_package, own_cluster, pg_ctl, server_of
 from pgcluster import EmbeddedCluster
 from reliability_report import record_proof
 from session_manager import AsyncSessionManager, SessionManager, SessionManagerError
