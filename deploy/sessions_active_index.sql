@@ -4,8 +4,8 @@
 -- inactive ones: this index holds the active rows alone. It deliberately leaves out
 -- "lastActivity": an index whose key or predicate names it makes every touch a non-HOT
 -- update (bench/results/report.md, "Table shape": with one more index on "lastActivity" the HOT
--- ratio fell from 1.00 to 0.00, WAL per touch rose from 183 to 580 bytes and the index grew
--- 2.9 MiB over the same touches, while the package's indexes grew 0 bytes).
+-- ratio fell from 1.00 to 0.00, WAL per touch rose from 183 to 582 bytes and the index grew
+-- 2.9 MiB over the same touches, while the package's indexes grew 0 bytes; two runs agree).
 -- Built CONCURRENTLY so the application keeps writing during the build; hence no BEGIN/COMMIT.
 -- Idempotent: an INVALID leftover of an interrupted build is dropped first.
 SET lock_timeout = '3s';

@@ -31,9 +31,10 @@ BEGIN
     PERFORM session_manager.record_cleanup_run(started, 'direct', acting_user IS NOT NULL, effective, 0, 0);
     RETURN 0;
   END;
-  -- cleanup_batch_size 1,000: under a touch load a batch held its row locks a median 54 ms (p90
-  -- 89 ms), against 287 ms at 5,000 and 590 ms at 10,000, for the same total time (2.9 s per
-  -- 30,000 sessions); 100 took 4.2 s in all (bench/results/report.md, "Choosing cleanup_batch_size").
+  -- cleanup_batch_size 1,000: under a touch load a batch held its row locks a median 42 ms (p90
+  -- 52 ms), against 252 ms at 5,000 and 422 ms at 10,000, for about the same total time (2.0-3.1 s
+  -- per 30,000 sessions at every size; bench/results/report.md, "Choosing cleanup_batch_size").
+  -- A touch never waits on them: its UPDATE requires a live row, and a batch holds idle ones.
   LOOP
     deactivated := session_manager.deactivate_idle_batch(effective, batch_size, acting_user);
     total := total + deactivated;
