@@ -1,6 +1,6 @@
 -- get_or_create_session: one live session per chat, reused or created; always new without a chat.
 BEGIN;
-SELECT plan(22);
+SELECT plan(23);
 \ir fixtures/chat.sql
 SELECT has_function('session_manager', 'get_or_create_session', ARRAY['text', 'text', 'text', 'text'], 'get_or_create_session exists');
 SELECT function_returns('session_manager', 'get_or_create_session', ARRAY['text', 'text', 'text', 'text'], 'session_manager.session_info', 'it returns session_info');
@@ -31,6 +31,8 @@ SELECT throws_ok($$SELECT session_manager.get_or_create_session('', 'geral')$$, 
 SELECT throws_ok($$SELECT session_manager.get_or_create_session('u1', NULL)$$, '22004', NULL, 'a NULL agent is rejected');
 SELECT throws_ok($$SELECT session_manager.get_or_create_session('u1', 'vendas')$$, '22023', 'agent ''vendas'' is not allowed', 'an agent outside settings.agents is rejected');
 SELECT throws_ok($$SELECT session_manager.get_or_create_session('u1', 'geral', '')$$, '22023', NULL, 'an empty chat_id is rejected');
+SELECT throws_ok($$SELECT session_manager.get_or_create_session('u1', 'geral', repeat('x', 1025))$$, '22001', NULL,
+                 'a chat_id over 1,024 bytes is rejected');
 SELECT throws_ok($$SELECT session_manager.get_or_create_session('nobody', 'geral', 'c')$$, 'P0002', NULL, 'an unknown user is rejected');
 SELECT is((SELECT count(*) FROM public."conversationSessions"), (SELECT n FROM rows_before), 'rejected calls created nothing');
 

@@ -185,7 +185,8 @@ class Oracle:
     def get_or_create_session(self, user_id: str | None, agent: str | None, chat_id: str | None,
                               title: str | None) -> Expect:
         faults = id_fault(user_id) + (["22004"] if agent is None else ["22023"] if agent not in AGENTS else [])
-        faults += ["22023"] if chat_id == "" else []
+        too_long = chat_id is not None and len(chat_id.encode()) > 1024  # bytes: the unique index's entry
+        faults += ["22023"] if chat_id == "" else ["22001"] if too_long else []
         if faults:
             return error(*faults)
         if user_id not in USERS:

@@ -1,9 +1,12 @@
 -- Deploy pg-session-manager:functions/get_or_create_session to pg
--- requires: functions/internals sessions_active_chat_index
+-- requires: functions/get_or_create_session@v0.3.0
+-- Reworked: a chat_id over 1,024 bytes is rejected with 22001. Longer ones overflowed the unique
+-- index on ("userId", "chatId") (a B-tree entry holds at most 2,704 bytes) with 54000, after the
+-- call had already closed the chat's stale session (found by tests/test_reliability_hostile_input.py).
 SET lock_timeout = '3s';
 BEGIN;
 -- SECURITY DEFINER: creates and closes sessions for a role that may not write the table.
-CREATE FUNCTION session_manager.get_or_create_session(user_id text, agent text, chat_id text DEFAULT NULL,
+CREATE OR REPLACE FUNCTION session_manager.get_or_create_session(user_id text, agent text, chat_id text DEFAULT NULL,
                                                       title text DEFAULT NULL)
 RETURNS session_manager.session_info
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
@@ -19,6 +22,10 @@ BEGIN
   END IF;
   IF get_or_create_session.chat_id = '' THEN
     PERFORM session_manager.raise_invalid('22023', 'chat_id must not be empty', 'Pass the chat''s id, or NULL for a session without a chat.');
+  ELSIF octet_length(get_or_create_session.chat_id) > 1024 THEN
+    PERFORM session_manager.raise_invalid('22001',
+      format('chat_id has %s bytes, more than 1024', octet_length(get_or_create_session.chat_id)),
+      'Pass the chat''s id (a WhatsApp JID has about 30 characters).');
   END IF;
   SELECT * INTO cfg FROM session_manager.settings;
   IF NOT get_or_create_session.agent = ANY (cfg.agents) THEN
@@ -73,5 +80,4 @@ BEGIN
 END
 $$;
 COMMENT ON FUNCTION session_manager.get_or_create_session(text, text, text, text) IS 'With chat_id, returns (and touches) the user''s live session of that chat or closes a stale one and creates it anew; without chat_id always creates a new session.';
-REVOKE EXECUTE ON FUNCTION session_manager.get_or_create_session(text, text, text, text) FROM PUBLIC;
 COMMIT;
