@@ -221,7 +221,8 @@ def test_deploy_revert_deploy_on_a_million_live_sessions_keeps_the_application_d
                 # The DBA's step before a migration on a large busy table (README): VACUUM first, so that
                 # autovacuum is not working on it. An ALTER TABLE waiting behind autovacuum waits until
                 # autovacuum cancels itself (deadlock_timeout, 1 s) and queues the application behind it
-                # that long: a writer with lock_timeout 1 s failed so once, right after the million appends.
+                # that long. (The package's own tables are handled by revert/messages.sql, which locks them
+                # before it locks "conversationSessions".)
                 with psycopg.connect(dsn, autocommit=True) as conn:
                     conn.execute('VACUUM public."conversationSessions"')
                 if step == "revert":
