@@ -39,12 +39,20 @@ $$;
 -- NOT NULL without a long exclusive lock: a NOT VALID check is added in a moment, validated
 -- under SHARE UPDATE EXCLUSIVE (the application keeps reading and writing during the scan),
 -- then SET NOT NULL uses the validated check instead of scanning under ACCESS EXCLUSIVE.
+-- The two moments under ACCESS EXCLUSIVE take their lock 100 ms of waiting at a time
+-- (lib/lock_with_retries.sql).
+BEGIN;
+\ir ../lib/lock_with_retries.sql
 -- squawk-ignore ban-drop-constraint
 ALTER TABLE public."conversationSessions" DROP CONSTRAINT IF EXISTS "conversationSessions_lastActivity_not_null";
 ALTER TABLE public."conversationSessions"
   ADD CONSTRAINT "conversationSessions_lastActivity_not_null" CHECK ("lastActivity" IS NOT NULL) NOT VALID;
+COMMIT;
 ALTER TABLE public."conversationSessions" VALIDATE CONSTRAINT "conversationSessions_lastActivity_not_null";
+BEGIN;
+\ir ../lib/lock_with_retries.sql
 -- squawk-ignore prefer-robust-stmts
 ALTER TABLE public."conversationSessions" ALTER COLUMN "lastActivity" SET NOT NULL;
 -- squawk-ignore ban-drop-constraint
 ALTER TABLE public."conversationSessions" DROP CONSTRAINT IF EXISTS "conversationSessions_lastActivity_not_null";
+COMMIT;

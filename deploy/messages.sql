@@ -1,8 +1,11 @@
 -- Deploy pg-session-manager:messages to pg
 -- requires: schema session_columns
--- The REFERENCES take a SHARE ROW EXCLUSIVE lock on "conversationSessions" for a moment.
+-- The REFERENCES take a SHARE ROW EXCLUSIVE lock on "conversationSessions" for a moment, taken
+-- 100 ms of waiting at a time (lib/lock_with_retries.sql).
 SET lock_timeout = '3s';
 BEGIN;
+\set lock_mode 'SHARE ROW EXCLUSIVE'
+\ir ../lib/lock_with_retries.sql
 CREATE TABLE session_manager.messages (
   -- Orders a session's messages: the messages of one transaction share now().
   id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,

@@ -5,9 +5,12 @@
 -- application, and the package's SECURITY DEFINER functions, which run as the owner) bypasses
 -- RLS as before. Note: any other non-owner role that reads "conversationSessions" directly
 -- sees no rows once RLS is on (see README, "Row Level Security").
--- ENABLE ROW LEVEL SECURITY takes ACCESS EXCLUSIVE for a moment: bounded by lock_timeout.
+-- ENABLE ROW LEVEL SECURITY takes ACCESS EXCLUSIVE on both tables for a moment, taken 100 ms of
+-- waiting at a time (lib/lock_with_retries.sql).
 SET lock_timeout = '3s';
 BEGIN;
+\set lock_tables 'public."conversationSessions", session_manager.messages'
+\ir ../lib/lock_with_retries.sql
 ALTER TABLE public."conversationSessions" ENABLE ROW LEVEL SECURITY;
 ALTER TABLE session_manager.messages ENABLE ROW LEVEL SECURITY;
 CREATE POLICY session_manager_app_own_sessions ON public."conversationSessions"

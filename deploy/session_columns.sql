@@ -4,10 +4,11 @@
 -- the catalog since PostgreSQL 11), "chatId" and "lastActivity" are nullable here.
 -- "lastActivity" gets its value for existing rows from "updatedAt" in last_activity_backfill,
 -- and becomes NOT NULL there; its DEFAULT applies to rows inserted from now on.
--- ALTER TABLE takes ACCESS EXCLUSIVE for a moment: give up after 3 s rather than queue the
--- application's queries behind us (run the deploy again when the table is quieter).
+-- ALTER TABLE takes ACCESS EXCLUSIVE for a moment: lib/lock_with_retries.sql takes it waiting
+-- 100 ms at a time, so the application's queries are never queued behind us for longer.
 SET lock_timeout = '3s';
 BEGIN;
+\ir ../lib/lock_with_retries.sql
 ALTER TABLE public."conversationSessions"
   ADD COLUMN "lastActivity" timestamptz,
   ADD COLUMN "isActive" boolean NOT NULL DEFAULT true,

@@ -1,11 +1,12 @@
 -- Revert pg-session-manager:messages from pg
--- The package's own tables are locked first: if autovacuum is working on one of them (after a
--- million appends it is), the wait for it to cancel itself (deadlock_timeout, 1 s) happens before
--- this transaction holds any lock on "conversationSessions", so the application is not queued
--- behind it. Dropping the foreign keys then locks "conversationSessions" only for the drop itself.
+-- Dropping the foreign keys takes ACCESS EXCLUSIVE on "conversationSessions". All three tables are
+-- locked together, 100 ms of waiting at a time (lib/lock_with_retries.sql): after a million appends
+-- autovacuum is working on the messages, and a lock held on "conversationSessions" while waiting
+-- for it (it gives way only after deadlock_timeout, 1 s) queued the application that long.
 SET lock_timeout = '3s';
 BEGIN;
-LOCK TABLE session_manager.messages, session_manager.session_message_counts IN ACCESS EXCLUSIVE MODE;
+\set lock_tables 'session_manager.messages, session_manager.session_message_counts, public."conversationSessions"'
+\ir ../lib/lock_with_retries.sql
 DROP TABLE session_manager.session_message_counts;
 DROP TABLE session_manager.messages;
 COMMIT;

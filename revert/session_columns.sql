@@ -2,6 +2,7 @@
 -- DROP COLUMN only marks the columns dropped in the catalog: no rewrite.
 SET lock_timeout = '3s';
 BEGIN;
+\ir ../lib/lock_with_retries.sql
 ALTER TABLE public."conversationSessions"
   DROP COLUMN "chatId",
   DROP COLUMN "isActive",
