@@ -21,7 +21,7 @@ from session_manager import (
     TransactionConflictError,
 )
 from session_manager.errors import translate
-from session_manager.pool import connection_kwargs
+from session_manager.pool import CALL_BUCKETS, CallStats, connection_kwargs
 
 
 @pytest.mark.parametrize(("error", "cls", "sqlstate"), [
@@ -83,3 +83,19 @@ def test_constructing_a_manager_does_no_io() -> None:
     m = SessionManager("postgresql://nobody@203.0.113.1:1/nothing")  # TEST-NET-3: would hang if contacted
     assert m.pool_stats() == {} and m.call_stats() == {}
     m.close()
+
+
+def test_call_stats_count_each_duration_in_the_first_bucket_at_or_above_it() -> None:
+    stats = CallStats()
+    for seconds in (0.0005, 0.00051, 0.003, 20.0):
+        stats.record("touch_session", seconds, ok=True, retries=0)
+    stats.record("touch_session", 0.003, ok=False, retries=2)
+    t = stats.snapshot()["touch_session"]
+    expected = [0] * (len(CALL_BUCKETS) + 1)
+    expected[0] = 1  # 0.5 ms is "le 0.0005": a bound includes its own value, as Prometheus reads it
+    expected[1] = 1  # 0.51 ms
+    expected[CALL_BUCKETS.index(0.005)] = 2
+    expected[-1] = 1  # above the top bound: only in +Inf
+    assert list(t.bucket_counts) == expected
+    assert (t.count, t.errors, t.retries, t.max_seconds) == (5, 1, 2, 20.0)
+    assert stats.snapshot().get("version") is None

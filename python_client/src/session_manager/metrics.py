@@ -21,11 +21,10 @@ Everything is read at scrape time; the calls themselves only count into the hist
 """
 from __future__ import annotations
 
-import bisect
 import math
 import threading
 from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -42,7 +41,7 @@ from . import queries
 from .errors import SessionManagerError
 from .manager import AsyncSessionManager, SessionManager
 from .models import CleanupJobStatus, HealthCheck, SessionStats
-from .pool import CallStats
+from .pool import CALL_BUCKETS
 
 __all__ = [
     "CLIENT_BUCKETS",
@@ -427,40 +426,8 @@ def exposition(snapshot: Metrics) -> bytes:
 
 # --- The client's own calls and pool ----------------------------------------------------------------------
 
-# Seconds. A call inside the server takes tens of microseconds (docs/monitoring.md); over local TCP a
-# round trip is 0.1-0.5 ms; the top buckets reach the default acquire timeout (15 s).
-CLIENT_BUCKETS = (0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 15.0)
-
-
-@dataclass
-class HistogramCallStats(CallStats):
-    """CallStats that also counts each call's duration into CLIENT_BUCKETS, per method."""
-
-    buckets: tuple[float, ...] = CLIENT_BUCKETS
-    _counts: dict[str, list[int]] = field(default_factory=dict)
-
-    def record(self, method: str, seconds: float, *, ok: bool, retries: int) -> None:
-        super().record(method, seconds, ok=ok, retries=retries)
-        with self._lock:
-            counts = self._counts.setdefault(method, [0] * (len(self.buckets) + 1))
-            counts[bisect.bisect_left(self.buckets, seconds)] += 1
-
-    def histogram(self) -> dict[str, list[int]]:
-        """Per method, the count of calls in each bucket (the last: above the top bucket), not cumulative."""
-        with self._lock:
-            return {k: list(v) for k, v in self._counts.items()}
-
-
-def _instrument(manager: Any) -> HistogramCallStats:
-    """Makes `manager` (and every acting_as view: they share its state) count call durations into buckets.
-    The counts kept so far carry over; the histogram starts now."""
-    state = manager._state  # shared by every view of the manager
-    with state.stats._lock:
-        if isinstance(state.stats, HistogramCallStats):
-            return state.stats
-        stats = HistogramCallStats(_timings=dict(state.stats._timings))
-        state.stats = stats
-    return stats
+# The client's call-duration buckets are kept by pool.CallStats for every call since the manager was created.
+CLIENT_BUCKETS = CALL_BUCKETS
 
 
 # psycopg_pool's gauges (the others it reports are counters since the pool opened).
@@ -479,7 +446,6 @@ class SessionManagerCollector(Collector):
     def __init__(self, manager: Any, prefix: str = "session_manager_client") -> None:
         self._manager = manager
         self._prefix = prefix
-        self._histogram = _instrument(manager)
 
     def collect(self) -> Iterator[Metric]:
         name = self._manager.settings.name
@@ -492,16 +458,14 @@ class SessionManagerCollector(Collector):
         slowest = GaugeMetricFamily(f"{p}_call_max_seconds", "Slowest call per method.", labels=["pool", "method"])
         duration = HistogramMetricFamily(f"{p}_call_duration_seconds", "Duration of each call (retries and the "
                                          "wait for a connection included), per method.", labels=["pool", "method"])
-        stats = self._manager.call_stats()
-        counts = self._histogram.histogram()
-        for method, t in sorted(stats.items()):
+        for method, t in sorted(self._manager.call_stats().items()):
             calls.add_metric([name, method], t.count)
             errors.add_metric([name, method], t.errors)
             retries.add_metric([name, method], t.retries)
             seconds.add_metric([name, method], t.total_seconds)
             slowest.add_metric([name, method], t.max_seconds)
-            if method in counts:
-                duration.add_metric([name, method], _cumulative(self._histogram.buckets, counts[method]),
+            if t.bucket_counts:
+                duration.add_metric([name, method], _cumulative(CALL_BUCKETS, t.bucket_counts),
                                     sum_value=t.total_seconds)
         yield from (calls, errors, retries, seconds, slowest, duration)
         pool = self._manager.pool_stats()
@@ -540,7 +504,7 @@ def _cumulative(bounds: Sequence[float], counts: Iterable[int]) -> list[tuple[st
 
 def register(manager: Any, registry: CollectorRegistry = REGISTRY) -> SessionManagerCollector:
     """Expose `manager`'s call and pool statistics (``session_manager_client_*``) in `registry`; returns the
-    collector (for registry.unregister). From now on each call's duration is also counted into buckets."""
+    collector (for registry.unregister). The histogram holds every call since the manager was created."""
     collector = SessionManagerCollector(manager)
     registry.register(collector)
     return collector

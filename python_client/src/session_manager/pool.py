@@ -6,6 +6,7 @@ everything libpq understands); the client adds only defaults the DSN does not se
 """
 from __future__ import annotations
 
+import bisect
 import math
 import os
 import threading
@@ -16,8 +17,8 @@ import psycopg
 from psycopg.conninfo import conninfo_to_dict
 from psycopg_pool import AsyncConnectionPool, ConnectionPool
 
-__all__ = ["CallStats", "CallTiming", "PoolSettings", "RetryPolicy", "connection_kwargs", "make_async_pool",
-           "make_pool", "pool_stats"]
+__all__ = ["CALL_BUCKETS", "CallStats", "CallTiming", "PoolSettings", "RetryPolicy", "connection_kwargs",
+           "make_async_pool", "make_pool", "pool_stats"]
 
 SyncPool = ConnectionPool[psycopg.Connection[Any]]
 AsyncPool = AsyncConnectionPool[psycopg.AsyncConnection[Any]]
@@ -141,15 +142,25 @@ def pool_stats(pool: SyncPool | AsyncPool | None) -> dict[str, int]:
     return {} if pool is None else dict(pool.get_stats())
 
 
+# Seconds, the upper bounds of the call-duration buckets. A call inside the server takes tens of
+# microseconds (docs/monitoring.md); over local TCP a round trip is 0.1-0.5 ms; the top buckets reach the
+# default acquire timeout (15 s).
+CALL_BUCKETS = (0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 15.0)
+
+
 @dataclass(frozen=True)
 class CallTiming:
-    """What one method of the session manager has cost since the manager was created."""
+    """What one method of the session manager has cost since the manager was created.
+
+    bucket_counts: calls per CALL_BUCKETS bucket (a call of d seconds counts in the first bound >= d; the
+    last entry, above the top bound), not cumulative; () before the first call."""
 
     count: int = 0
     errors: int = 0
     retries: int = 0
     total_seconds: float = 0.0
     max_seconds: float = 0.0
+    bucket_counts: tuple[int, ...] = ()
 
     @property
     def mean_seconds(self) -> float:
@@ -164,10 +175,13 @@ class CallStats:
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
     def record(self, method: str, seconds: float, *, ok: bool, retries: int) -> None:
+        bucket = bisect.bisect_left(CALL_BUCKETS, seconds)
         with self._lock:
             t = self._timings.get(method, CallTiming())
+            counts = list(t.bucket_counts or (0,) * (len(CALL_BUCKETS) + 1))
+            counts[bucket] += 1
             self._timings[method] = CallTiming(t.count + 1, t.errors + (not ok), t.retries + retries,
-                                               t.total_seconds + seconds, max(t.max_seconds, seconds))
+                                               t.total_seconds + seconds, max(t.max_seconds, seconds), tuple(counts))
 
     def snapshot(self) -> dict[str, CallTiming]:
         with self._lock:
