@@ -21,6 +21,8 @@ from pathlib import Path
 
 import psycopg
 
+from session_manager import SessionManager, SessionManagerError
+
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "scripts"))
 from pgcluster import CRON_DATABASE, EmbeddedCluster  # noqa: E402
@@ -79,46 +81,46 @@ class Demo:
         seconds, workers = self.args.seconds, self.args.workers
         say(f"== 3. Chat traffic: {workers} workers for {seconds} s (WhatsApp chats and web sessions)")
         stop = time.monotonic() + seconds
-        threads = [threading.Thread(target=self._worker, args=(i, stop)) for i in range(workers)]
-        for t in threads:
-            t.start()
-        for t in threads:
-            t.join()
+        # The application's way in: one pooled SessionManager shared by every worker thread.
+        with SessionManager(self.dsn, max_size=workers) as manager:
+            threads = [threading.Thread(target=self._worker, args=(manager, i, stop)) for i in range(workers)]
+            for t in threads:
+                t.start()
+            for t in threads:
+                t.join()
+            timings = manager.call_stats()
         c = self.counts
-        say(f"   {c['calls']} calls in {seconds} s ({c['calls'] / seconds:.0f}/s): {c['created']} sessions created, "
+        calls = sum(t.count for t in timings.values())
+        say(f"   {calls} calls in {seconds} s ({calls / seconds:.0f}/s): {c['created']} sessions created, "
             f"{c['reused']} existing sessions resumed, {c['messages']} messages stored, {c['touches']} touches, "
             f"{c['context']} contexts read, {c['ended']} sessions ended, {c['errors']} errors")
+        for method, t in sorted(timings.items(), key=lambda kv: -kv[1].count):
+            say(f"   {method:<24} {t.count:>7} calls, mean {t.mean_seconds * 1000:6.2f} ms, "
+                f"max {t.max_seconds * 1000:7.2f} ms (the client's view, pool wait included)")
 
-    def _worker(self, n: int, stop: float) -> None:
+    def _worker(self, manager: SessionManager, n: int, stop: float) -> None:
         rnd = random.Random(n)
         local: Counter[str] = Counter()
-        with psycopg.connect(self.dsn, autocommit=True) as conn:
-            while time.monotonic() < stop:
-                user = f"user-{rnd.randint(1, 500)}"
-                # WhatsApp: a user has a few chats that come back; web: a new session every time.
-                chat = f"55119{user[5:]:0>5}{rnd.randint(0, 2)}@c.us" if rnd.random() < 0.7 else None
-                try:
-                    sid, history = conn.execute(
-                        "SELECT session_id, message_count FROM session_manager.get_or_create_session(%s, %s, %s)",
-                        (user, rnd.choice(AGENTS), chat)).fetchone()  # type: ignore[misc]
-                    local["reused" if history else "created"] += 1
-                    for turn in range(rnd.randint(1, 3)):
-                        conn.execute("SELECT session_manager.append_message(%s, 'user', %s)", (sid, f"pergunta {turn}"))
-                        conn.execute("SELECT session_manager.get_context(%s)", (sid,)).fetchall()
-                        conn.execute("SELECT session_manager.append_message(%s, 'assistant', %s)",
-                                     (sid, f"resposta {turn}"))
-                        conn.execute("SELECT session_manager.touch_session(%s)", (sid,))
-                        local["messages"] += 2
-                        local["context"] += 1
-                        local["touches"] += 1
-                        local["calls"] += 4
-                    if chat is None and rnd.random() < 0.3:
-                        conn.execute("SELECT session_manager.end_session(%s)", (sid,))
-                        local["ended"] += 1
-                        local["calls"] += 1
-                    local["calls"] += 1
-                except psycopg.Error:
-                    local["errors"] += 1
+        while time.monotonic() < stop:
+            user = f"user-{rnd.randint(1, 500)}"
+            # WhatsApp: a user has a few chats that come back; web: a new session every time.
+            chat = f"55119{user[5:]:0>5}{rnd.randint(0, 2)}@c.us" if rnd.random() < 0.7 else None
+            try:
+                session = manager.get_or_create_session(user, rnd.choice(AGENTS), chat)
+                local["reused" if session.message_count else "created"] += 1
+                for turn in range(rnd.randint(1, 3)):
+                    manager.append_message(session.session_id, "user", f"pergunta {turn}")
+                    manager.get_context(session.session_id)
+                    manager.append_message(session.session_id, "assistant", f"resposta {turn}")
+                    manager.touch_session(session.session_id)
+                    local["messages"] += 2
+                    local["context"] += 1
+                    local["touches"] += 1
+                if chat is None and rnd.random() < 0.3:
+                    manager.end_session(session.session_id)
+                    local["ended"] += 1
+            except SessionManagerError:
+                local["errors"] += 1
         with self.lock:
             self.counts.update(local)
 
