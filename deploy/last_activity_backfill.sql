@@ -42,6 +42,8 @@ $$;
 -- The two moments under ACCESS EXCLUSIVE take their lock 100 ms of waiting at a time
 -- (lib/lock_with_retries.sql).
 BEGIN;
+\set lock_tables 'public."conversationSessions"'
+\set lock_mode 'ACCESS EXCLUSIVE'
 \ir ../lib/lock_with_retries.sql
 -- squawk-ignore ban-drop-constraint
 ALTER TABLE public."conversationSessions" DROP CONSTRAINT IF EXISTS "conversationSessions_lastActivity_not_null";
@@ -50,6 +52,8 @@ ALTER TABLE public."conversationSessions"
 COMMIT;
 ALTER TABLE public."conversationSessions" VALIDATE CONSTRAINT "conversationSessions_lastActivity_not_null";
 BEGIN;
+\set lock_tables 'public."conversationSessions"'
+\set lock_mode 'ACCESS EXCLUSIVE'
 \ir ../lib/lock_with_retries.sql
 -- squawk-ignore prefer-robust-stmts
 ALTER TABLE public."conversationSessions" ALTER COLUMN "lastActivity" SET NOT NULL;

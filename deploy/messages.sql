@@ -4,6 +4,7 @@
 -- 100 ms of waiting at a time (lib/lock_with_retries.sql).
 SET lock_timeout = '3s';
 BEGIN;
+\set lock_tables 'public."conversationSessions"'
 \set lock_mode 'SHARE ROW EXCLUSIVE'
 \ir ../lib/lock_with_retries.sql
 CREATE TABLE session_manager.messages (

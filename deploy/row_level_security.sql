@@ -10,6 +10,7 @@
 SET lock_timeout = '3s';
 BEGIN;
 \set lock_tables 'public."conversationSessions", session_manager.messages'
+\set lock_mode 'ACCESS EXCLUSIVE'
 \ir ../lib/lock_with_retries.sql
 ALTER TABLE public."conversationSessions" ENABLE ROW LEVEL SECURITY;
 ALTER TABLE session_manager.messages ENABLE ROW LEVEL SECURITY;

@@ -8,6 +8,8 @@
 -- 100 ms at a time, so the application's queries are never queued behind us for longer.
 SET lock_timeout = '3s';
 BEGIN;
+\set lock_tables 'public."conversationSessions"'
+\set lock_mode 'ACCESS EXCLUSIVE'
 \ir ../lib/lock_with_retries.sql
 ALTER TABLE public."conversationSessions"
   ADD COLUMN "lastActivity" timestamptz,

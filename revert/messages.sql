@@ -6,6 +6,7 @@
 SET lock_timeout = '3s';
 BEGIN;
 \set lock_tables 'session_manager.messages, session_manager.session_message_counts, public."conversationSessions"'
+\set lock_mode 'ACCESS EXCLUSIVE'
 \ir ../lib/lock_with_retries.sql
 DROP TABLE session_manager.session_message_counts;
 DROP TABLE session_manager.messages;

@@ -2,6 +2,7 @@
 SET lock_timeout = '3s';
 BEGIN;
 \set lock_tables 'session_manager.messages, public."conversationSessions"'
+\set lock_mode 'ACCESS EXCLUSIVE'
 \ir ../lib/lock_with_retries.sql
 DROP POLICY session_manager_app_own_messages ON session_manager.messages;
 DROP POLICY session_manager_app_own_sessions ON public."conversationSessions";
