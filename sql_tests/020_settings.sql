@@ -1,6 +1,6 @@
 -- session_manager.settings: one row, typed columns, defaults, CHECK constraints.
 BEGIN;
-SELECT plan(18);
+SELECT plan(19);
 SELECT is((SELECT count(*)::int FROM session_manager.settings), 1, 'settings hold exactly one row');
 SELECT is((SELECT idle_timeout FROM session_manager.settings), interval '30 minutes', 'idle_timeout defaults to 30 minutes');
 SELECT is((SELECT context_messages FROM session_manager.settings), 50, 'context_messages defaults to 50');
@@ -12,6 +12,8 @@ SELECT throws_ok($$INSERT INTO session_manager.settings DEFAULT VALUES$$, '23505
 SELECT throws_ok($$DELETE FROM session_manager.settings$$, '55000', NULL, 'the row cannot be deleted');
 SELECT throws_ok($$TRUNCATE session_manager.settings$$, '55000', NULL, 'the table cannot be truncated');
 SELECT throws_ok($$UPDATE session_manager.settings SET idle_timeout = '0'$$, '23514', NULL, 'a zero idle_timeout is refused');
+SELECT throws_ok($$UPDATE session_manager.settings SET idle_timeout = '-1 mon 31 days'$$, '23514', NULL,
+                 'an idle_timeout with a negative part is refused (its length would depend on the month)');
 SELECT throws_ok($$UPDATE session_manager.settings SET context_messages = 0$$, '23514', NULL, 'a zero context_messages is refused');
 SELECT throws_ok($$UPDATE session_manager.settings SET cleanup_batch_size = -1$$, '23514', NULL, 'a negative batch size is refused');
 SELECT throws_ok($$UPDATE session_manager.settings SET touch_resolution = '1 hour'$$, '23514', NULL, 'a touch_resolution not below idle_timeout is refused');

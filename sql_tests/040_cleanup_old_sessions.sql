@@ -1,6 +1,6 @@
 -- cleanup_old_sessions: soft-deletes active sessions idle strictly past the timeout, counts them.
 BEGIN;
-SELECT plan(15);
+SELECT plan(17);
 \ir fixtures/chat.sql
 SELECT has_function('session_manager', 'cleanup_old_sessions', ARRAY['interval'], 'cleanup_old_sessions(interval) exists');
 SELECT function_returns('session_manager', 'cleanup_old_sessions', ARRAY['interval'], 'integer', 'it returns integer');
@@ -29,6 +29,12 @@ SELECT set_config('session_manager.user_id', '', true);
 SELECT is(session_manager.cleanup_old_sessions(interval '10000 years'), 0, 'a timeout reaching past the calendar''s start matches nothing');
 SELECT throws_ok($$SELECT session_manager.cleanup_old_sessions(interval '0')$$, '22023', NULL, 'a zero timeout is rejected');
 SELECT throws_ok($$SELECT session_manager.cleanup_old_sessions(interval '-5 minutes')$$, '22023', NULL, 'a negative timeout is rejected');
+-- Compares as one positive day, but now() minus it is no time back in a 31-day month.
+SELECT throws_ok($$SELECT session_manager.cleanup_old_sessions(interval '-1 mon 31 days')$$, '22023',
+                 'idle_timeout must not have a negative part, got -1 mons +31 days: its length would depend on the calendar',
+                 'a timeout with a negative month part is rejected, whatever month it is');
+SELECT throws_ok($$SELECT session_manager.cleanup_old_sessions(interval '1 day -1 hour')$$, '22023', NULL,
+                 'so is one with a negative time part');
 SELECT is((SELECT "isActive" FROM public."conversationSessions" WHERE id = 'old-u1'), true, 'and the rejected calls deactivated nothing');
 SELECT * FROM finish();
 ROLLBACK;

@@ -1,6 +1,6 @@
 -- Retention: inactive sessions past it are deleted with their messages; the default keeps all.
 BEGIN;
-SELECT plan(9);
+SELECT plan(11);
 \ir fixtures/chat.sql
 SELECT is((SELECT retention FROM session_manager.settings), NULL, 'retention is unset by default');
 INSERT INTO public."conversationSessions" (id, "userId", agent, "isActive", "createdAt", "lastActivity") VALUES
@@ -17,6 +17,10 @@ SELECT is((SELECT count(*)::int FROM public."conversationSessions" WHERE id IN (
 UPDATE session_manager.settings SET retention = '12 hours';
 SELECT is(session_manager.purge_inactive_sessions(), 1::bigint, 'the retention setting applies when no interval is given');
 SELECT throws_ok($$SELECT session_manager.purge_inactive_sessions(interval '0')$$, '22023', NULL, 'a zero interval is rejected');
+SELECT throws_ok($$SELECT session_manager.purge_inactive_sessions(interval '-1 mon 40 days')$$, '22023', NULL,
+                 'an interval with a negative part is rejected');
+SELECT throws_ok($$UPDATE session_manager.settings SET retention = '1 mon -1 day'$$, '23514', NULL,
+                 'a retention setting with a negative part is refused');
 SELECT throws_ok($$UPDATE session_manager.settings SET retention = '-1 day'$$, '23514', NULL, 'a negative retention setting is refused');
 SELECT * FROM finish();
 ROLLBACK;

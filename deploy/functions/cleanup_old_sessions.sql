@@ -1,7 +1,9 @@
 -- Deploy pg-session-manager:functions/cleanup_old_sessions to pg
--- requires: functions/cleanup_old_sessions@v0.3.0 cleanup_runs
--- Reworked: the same contract, and each committed run now leaves a row in cleanup_runs
--- (source 'direct'). deactivate_idle_batch is unchanged.
+-- requires: functions/cleanup_old_sessions@v0.4.0 interval_parts_check
+-- Reworked: an idle_timeout with a negative part ('-1 mon 31 days') is refused with 22023: it
+-- compares as positive, but now() minus it depends on the month's length, and in a 31-day month
+-- it reached no time back and deactivated sessions in use (interval_parts_check). Otherwise as
+-- before; deactivate_idle_batch is unchanged.
 SET lock_timeout = '3s';
 BEGIN;
 -- SECURITY DEFINER: the application's role may call it but may not UPDATE the table (nor write
@@ -20,6 +22,12 @@ BEGIN
     PERFORM session_manager.raise_invalid('22023',
       format('idle_timeout must be a positive interval, got %s', cleanup_old_sessions.idle_timeout),
       'Pass a positive interval such as ''30 minutes'', or NULL for the idle_timeout setting.');
+  END IF;
+  IF session_manager.interval_has_negative_part(cleanup_old_sessions.idle_timeout) THEN
+    PERFORM session_manager.raise_invalid('22023',
+      format('idle_timeout must not have a negative part, got %s: its length would depend on the calendar',
+             cleanup_old_sessions.idle_timeout),
+      'Write the interval with one sign, such as ''1 day'' or ''23:00:00''.');
   END IF;
   SELECT COALESCE(cleanup_old_sessions.idle_timeout, s.idle_timeout), s.cleanup_batch_size
   INTO effective, batch_size FROM session_manager.settings s;
@@ -45,6 +53,6 @@ BEGIN
   RETURN total;
 END
 $$;
-COMMENT ON FUNCTION session_manager.cleanup_old_sessions(interval) IS 'Soft-deletes (isActive = false) every active session idle strictly longer than idle_timeout (NULL: the setting), in batches that skip locked rows, records the run in cleanup_runs, and returns how many.';
+COMMENT ON FUNCTION session_manager.cleanup_old_sessions(interval) IS 'Soft-deletes (isActive = false) every active session idle strictly longer than idle_timeout (NULL: the setting; positive, with no negative part), in batches that skip locked rows, records the run in cleanup_runs, and returns how many.';
 REVOKE EXECUTE ON FUNCTION session_manager.cleanup_old_sessions(interval) FROM PUBLIC;
 COMMIT;

@@ -1,6 +1,8 @@
 -- Deploy pg-session-manager:functions/purge_inactive_sessions to pg
--- requires: functions/purge_inactive_sessions@v0.3.0
--- Reworked: an interval past the calendar's start matches nothing instead of raising 22008.
+-- requires: functions/purge_inactive_sessions@v0.4.0 interval_parts_check
+-- Reworked: an older_than with a negative part ('-1 mon 31 days') is refused with 22023, as in
+-- cleanup_old_sessions (interval_parts_check says why); otherwise as before: an interval past the
+-- calendar's start matches nothing instead of raising 22008.
 SET lock_timeout = '3s';
 BEGIN;
 -- Not for the application's role: deleting history is a DBA's decision.
@@ -16,6 +18,12 @@ BEGIN
     PERFORM session_manager.raise_invalid('22023',
       format('older_than must be a positive interval, got %s', purge_inactive_sessions.older_than),
       'Pass a positive interval such as ''90 days'', or NULL for the retention setting.');
+  END IF;
+  IF session_manager.interval_has_negative_part(purge_inactive_sessions.older_than) THEN
+    PERFORM session_manager.raise_invalid('22023',
+      format('older_than must not have a negative part, got %s: its length would depend on the calendar',
+             purge_inactive_sessions.older_than),
+      'Write the interval with one sign, such as ''90 days''.');
   END IF;
   SELECT COALESCE(purge_inactive_sessions.older_than, s.retention), s.cleanup_batch_size
   INTO effective, batch_size FROM session_manager.settings s;
@@ -37,6 +45,6 @@ BEGIN
   RETURN total;
 END
 $$;
-COMMENT ON FUNCTION session_manager.purge_inactive_sessions(interval) IS 'Deletes inactive sessions (and their messages) idle longer than older_than (NULL: the retention setting; unset: nothing) in batches, and returns how many.';
+COMMENT ON FUNCTION session_manager.purge_inactive_sessions(interval) IS 'Deletes inactive sessions (and their messages) idle longer than older_than (NULL: the retention setting; unset: nothing; positive, with no negative part) in batches, and returns how many.';
 REVOKE EXECUTE ON FUNCTION session_manager.purge_inactive_sessions(interval) FROM PUBLIC;
 COMMIT;

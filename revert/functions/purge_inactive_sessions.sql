@@ -1,5 +1,6 @@
--- Revert pg-session-manager:functions/purge_inactive_sessions from pg
--- Back to the previous version (functions/purge_inactive_sessions@v0.3.0).
+-- Deploy pg-session-manager:functions/purge_inactive_sessions to pg
+-- requires: functions/purge_inactive_sessions@v0.3.0
+-- Reworked: an interval past the calendar's start matches nothing instead of raising 22008.
 SET lock_timeout = '3s';
 BEGIN;
 -- Not for the application's role: deleting history is a DBA's decision.
@@ -21,6 +22,13 @@ BEGIN
   IF effective IS NULL THEN
     RETURN 0;  -- retention unset: keep everything
   END IF;
+  -- A positive interval reaching back past the calendar's start (about 4713 BC: some 6,700 years)
+  -- is still valid: no session is that old, so nothing is deleted.
+  BEGIN
+    PERFORM now() - effective;
+  EXCEPTION WHEN datetime_field_overflow THEN
+    RETURN 0;
+  END;
   LOOP
     purged := session_manager.purge_inactive_batch(effective, batch_size);
     total := total + purged;
@@ -30,4 +38,5 @@ BEGIN
 END
 $$;
 COMMENT ON FUNCTION session_manager.purge_inactive_sessions(interval) IS 'Deletes inactive sessions (and their messages) idle longer than older_than (NULL: the retention setting; unset: nothing) in batches, and returns how many.';
+REVOKE EXECUTE ON FUNCTION session_manager.purge_inactive_sessions(interval) FROM PUBLIC;
 COMMIT;
