@@ -7,6 +7,10 @@ inserts sessions and users, updates titles and "updatedAt", deletes sessions, re
 with lock_timeout = '1s'. Any lock timeout, any error, fails the test. The application's columns of every
 row the writer never touches are compared by count and checksum before and after each step; the rows it
 does write are checked against what it last wrote.
+
+The same writer then meets open application transactions in front of every script that locks
+"conversationSessions" (deploy, revert, deploy on 20,000 sessions), and a deploy that cannot get its lock
+within lock_retry_seconds, which must give up whole.
 """
 from __future__ import annotations
 
@@ -33,7 +37,6 @@ WRITER_EVERY = 200  # the writer updates the pre-existing sessions seed-N with N
 MESSAGE_SESSIONS = 10_000
 MESSAGES_PER_SESSION = 100  # 1,000,000 messages
 LOCK_TIMEOUT = "1s"
-
 
 
 def seed(sessions: int, users: int) -> str:
