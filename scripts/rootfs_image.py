@@ -13,10 +13,13 @@ outside the virtual environment.
 """
 from __future__ import annotations
 
+import contextlib
 import glob
 import hashlib
+import os
 import re
 import shlex
+import signal
 import subprocess
 import sys
 import time
@@ -127,11 +130,26 @@ def build(name: str) -> float:
            "--message", "pg-session-manager test image, from Debian's packages (scripts/rootfs_image.py)",
            "-", name]
     print("rootfs_image: building " + name + ": " + shlex.join(mm) + " | " + shlex.join(imp), file=sys.stderr)
-    with subprocess.Popen(mm, stdout=subprocess.PIPE, stdin=subprocess.DEVNULL) as producer:
-        consumer = subprocess.run(imp, stdin=producer.stdout, stdout=subprocess.DEVNULL, check=False)
-        assert producer.stdout is not None
-        producer.stdout.close()
+    # Its own process group: mmdebstrap unmounts and removes its chroot when the whole group gets
+    # SIGTERM (its parent alone goes on building).
+    producer = subprocess.Popen(mm, stdout=subprocess.PIPE, stdin=subprocess.DEVNULL, start_new_session=True)
+    consumer = subprocess.Popen(imp, stdin=producer.stdout, stdout=subprocess.DEVNULL)
+    assert producer.stdout is not None
+    producer.stdout.close()
+    try:
+        consumer.wait()
         producer.wait()
+    except BaseException:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(producer.pid, signal.SIGTERM)
+        consumer.terminate()
+        try:
+            producer.wait(timeout=120)
+        except subprocess.TimeoutExpired:
+            print("rootfs_image: mmdebstrap did not stop within 120 s: see /tmp/mmdebstrap.*", file=sys.stderr)
+        consumer.wait()
+        subprocess.run(["docker", "image", "rm", "-f", name], capture_output=True, check=False)
+        raise
     if producer.returncode != 0 or consumer.returncode != 0:
         subprocess.run(["docker", "image", "rm", "-f", name], capture_output=True, check=False)
         raise SystemExit(f"rootfs_image: the build failed (mmdebstrap {producer.returncode}, "
@@ -170,5 +188,15 @@ def main(argv: list[str]) -> int:
     return 0
 
 
+def _interrupted(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt(f"signal {signum}")
+
+
 if __name__ == "__main__":
-    sys.exit(main(sys.argv))
+    for sig in (signal.SIGTERM, signal.SIGHUP):
+        signal.signal(sig, _interrupted)
+    try:
+        sys.exit(main(sys.argv))
+    except KeyboardInterrupt as stop:
+        print(f"rootfs_image: interrupted ({stop}): the build was stopped and its chroot removed", file=sys.stderr)
+        sys.exit(130)

@@ -108,14 +108,15 @@ def _dockerfile_image(client: Any) -> str:
     try:
         client.images.get(name)
     except Exception:
-        client.images.build(path=str(ROOT / "docker"), tag=name, rm=True)
+        # The host's network: an engine without a bridge (dockerd --bridge=none) gives RUN no other.
+        client.images.build(path=str(ROOT / "docker"), tag=name, rm=True, network_mode="host")
     return name
 
 
 def _host_network_postgres() -> type:
-    from testcontainers.community.postgres import PostgresContainer  # type: ignore[import-untyped]  # noqa: PLC0415
+    from testcontainers.community.postgres import PostgresContainer  # noqa: PLC0415
 
-    class HostNetworkPostgres(PostgresContainer):  # type: ignore[misc]
+    class HostNetworkPostgres(PostgresContainer):
         """testcontainers' PostgresContainer on the host's network, on a free port of 127.0.0.1.
 
         The engines here run without a bridge (dockerd --bridge=none), so no port can be mapped:
@@ -173,7 +174,7 @@ def _containers_server(client: Any, config: pytest.Config) -> Iterator[Server]:
             srv = Server(url)
             with psycopg.connect(srv.dsn("postgres"), autocommit=True) as conn:
                 if conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (CRON_DATABASE,)).fetchone() is None:
-                    conn.execute(f'CREATE DATABASE "{CRON_DATABASE}"')  # type: ignore[arg-type]
+                    conn.execute(f'CREATE DATABASE "{CRON_DATABASE}"')
             yield srv
     finally:
         for sig, handler in previous.items():
