@@ -24,6 +24,7 @@ esac
 
 # Each phase runs as a waited-for child, so an interruption reaches it as SIGTERM and it cleans up
 # (the embedded cluster, the containers, our dockerd); bash would run a trap only after a foreground child.
+# Such a child ignores SIGINT (bash without job control), so Ctrl-C reaches it through this trap too.
 child=""
 interrupted=""
 trap 'interrupted=1; [ -z "$child" ] || kill -TERM "$child" 2>/dev/null || true' INT TERM HUP
