@@ -49,7 +49,7 @@ remove_containers() {  # $1: a label filter
     if [ -n "$ids" ]; then
         # shellcheck disable=SC2086
         docker rm -f $ids >/dev/null 2>&1 || true
-        say "removed container(s) $(echo $ids)"
+        say "removed container(s) ${ids//$'\n'/ }"
     fi
 }
 
@@ -62,12 +62,12 @@ unmount_exec_root() {  # a stopped dockerd leaves the host network's nsfs mount 
 }
 
 stop_own_dockerd() {
-    local pid i
+    local pid
     pid=$(cat "$STATE/docker.pid" 2>/dev/null || true)
     if [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null; then
         kill -TERM "$pid" 2>/dev/null || true
-        for i in $(seq 1 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.2; done
-        kill -0 "$pid" 2>/dev/null && kill -KILL "$pid" 2>/dev/null || true
+        for _ in $(seq 1 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.2; done
+        if kill -0 "$pid" 2>/dev/null; then kill -KILL "$pid" 2>/dev/null || true; fi
     fi
     rm -f "$STATE/docker.pid" "$STATE/docker.sock"
     unmount_exec_root
@@ -82,6 +82,7 @@ run() {  # a command in the background, waited for: bash runs a trap only once i
     return "$rc"
 }
 
+# shellcheck disable=SC2317  # reached through the EXIT trap
 cleanup() {
     local rc=$?
     trap - EXIT INT TERM HUP
