@@ -5,6 +5,7 @@ Standard library only, so it runs before the virtual environment exists.
 
     python3 scripts/pgcluster.py start DIR   # prints shell exports (PGHOST, PGPORT, ...)
     python3 scripts/pgcluster.py stop DIR    # stops the server and removes DIR
+    python3 scripts/pgcluster.py conf        # SETTINGS as postgresql.conf lines (docker/postgresql.conf)
 
 From Python: ``with EmbeddedCluster() as c: c.dsn("chat")``.  initdb and postgres
 refuse to run as root, so when we are root the server runs as the ``postgres``
@@ -49,6 +50,14 @@ SETTINGS = {
     "log_min_error_statement": "panic",
     "TimeZone": "'UTC'",
 }
+
+
+def settings_conf() -> str:
+    """SETTINGS as postgresql.conf lines: the test image's docker/postgresql.conf is this output."""
+    lines = ["# The embedded cluster's settings (scripts/pgcluster.py SETTINGS), for the test image.",
+             "# Made by `python3 scripts/pgcluster.py conf > docker/postgresql.conf`;",
+             "# tests/test_image_inputs.py fails when the two differ."]
+    return "\n".join([*lines, *(f"{k} = {v}" for k, v in SETTINGS.items())]) + "\n"
 
 
 def free_port() -> int:
@@ -144,8 +153,11 @@ class EmbeddedCluster:
 
 
 def main(argv: list[str]) -> int:
+    if argv[1:] == ["conf"]:
+        sys.stdout.write(settings_conf())
+        return 0
     if len(argv) != 3 or argv[1] not in ("start", "stop"):
-        print("usage: pgcluster.py start|stop DIR", file=sys.stderr)
+        print("usage: pgcluster.py start|stop DIR | pgcluster.py conf", file=sys.stderr)
         return 2
     cluster = EmbeddedCluster(argv[2])
     if argv[1] == "start":

@@ -2,23 +2,46 @@
 # Installs what the demo, the tests and the benchmarks need on Debian 12 / Ubuntu, idempotently:
 # PostgreSQL 15 with pg_cron, pgTAP, sqitch, pg_prove, then a virtual environment (.venv) with
 # the Python client and the test tools. Quiet when everything is already there.
+# `setup.sh --testcontainers` (scripts/testcontainers.sh) installs what that phase needs: mmdebstrap for the
+# test image and, where no dockerd is installed and no engine answers, Debian's docker.io.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+
+installed=""
+install_missing() {  # apt packages, those not yet installed (sets $installed); apt is shared: wait for its lock
+  local p missing=()
+  for p in "$@"; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+  done
+  [ ${#missing[@]} -gt 0 ] || return 0
+  echo "setup: installing ${missing[*]}"
+  SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO="sudo"
+  $SUDO apt-get -o DPkg::Lock::Timeout=900 update -qq
+  $SUDO env DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=900 install -y -qq \
+    --no-install-recommends "${missing[@]}" >/dev/null
+  installed="${missing[*]}"
+}
+
+if [ "${1:-}" = --testcontainers ]; then
+  tc_packages=(mmdebstrap)  # the test image's root filesystem, from Debian's packages (scripts/rootfs_image.py)
+  if ! command -v dockerd >/dev/null && ! docker version >/dev/null 2>&1; then
+    tc_packages+=(docker.io)  # its dockerd, started by scripts/testcontainers.sh (a client alone is not enough)
+  fi
+  install_missing "${tc_packages[@]}"
+  if [[ " $installed " == *" docker.io "* ]]; then
+    # docker.io's own service stays down: the phase starts a dockerd of its own, on paths of its own.
+    $SUDO service docker stop >/dev/null 2>&1 || true
+  fi
+  exit 0
+fi
 
 APT_PACKAGES=(postgresql-15 postgresql-client-15 postgresql-15-cron postgresql-15-pgtap sqitch
               libdbd-pg-perl libtap-parser-sourcehandler-pgtap-perl pgbouncer
               prometheus prometheus-postgres-exporter
               chromium)  # headless, for the status page test: 25 packages, 124 MB download, 414 MB on disk
-missing=()
-for p in "${APT_PACKAGES[@]}"; do
-  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
-done
-if [ ${#missing[@]} -gt 0 ]; then
-  echo "setup: installing ${missing[*]}"
-  SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO="sudo"
-  $SUDO apt-get update -qq
+install_missing "${APT_PACKAGES[@]}"
+if [ -n "$installed" ]; then
   # The Debian postgresql packages would create and start a cluster of their own: we use only the binaries.
-  $SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
   for svc in postgresql prometheus prometheus-postgres-exporter pgbouncer; do
     $SUDO service "$svc" stop >/dev/null 2>&1 || true
   done

@@ -1,21 +1,27 @@
 """Fixtures: one real PostgreSQL per run, one fresh database per test module.
 
 The cluster is SESSION_MANAGER_TEST_DSN's server when that is set (it must have pg_cron and
-pg_stat_statements preloaded for the scheduling and monitoring tests), otherwise the
-throwaway cluster of scripts/pgcluster.py, stopped and removed at the end of the run (also
-when the run is interrupted). A template database gets the application's tables and the
-package deployed by sqitch once (without scheduling: pg_cron lives in one database per
-cluster); each module's database is cloned from it with CREATE DATABASE ... TEMPLATE.
+pg_stat_statements preloaded for the scheduling and monitoring tests); with
+SESSION_MANAGER_TESTCONTAINERS=1, a container of the test image (docker/) started by
+testcontainers; otherwise the throwaway cluster of scripts/pgcluster.py. Either is stopped and
+removed at the end of the run (also when the run is interrupted). A template database gets the
+application's tables and the package deployed by sqitch once (without scheduling: pg_cron lives
+in one database per cluster); each module's database is cloned from it with CREATE DATABASE ... TEMPLATE.
 """
 from __future__ import annotations
 
+import hashlib
 import os
+import signal
 import subprocess
 import sys
+import time
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from types import FrameType
+from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
 import psycopg
@@ -24,7 +30,7 @@ import pytest
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "scripts"))
 
-from pgcluster import CRON_DATABASE, EmbeddedCluster  # noqa: E402
+from pgcluster import CRON_DATABASE, EmbeddedCluster, free_port  # noqa: E402
 
 TEMPLATE = "sm_template"
 
@@ -81,40 +87,119 @@ class Server:
         self.execute("postgres", f'DROP DATABASE IF EXISTS "{dbname}" WITH (FORCE)')
 
 
-def _docker_answers() -> bool:
+def _docker_client() -> Any:
+    """docker-py's client for DOCKER_HOST (or the default socket) when the engine answers, else None."""
     try:
         import docker  # type: ignore[import-untyped]  # noqa: PLC0415  (optional: testcontainers' dependency)
 
-        return bool(docker.from_env().ping())
+        client = docker.from_env()
+        client.ping()
+        return client
     except Exception:
-        return False
+        return None
+
+
+def _dockerfile_image(client: Any) -> str:
+    """docker/Dockerfile's image, tagged by a hash of docker/'s files: built when absent, else reused."""
+    digest = hashlib.sha256()
+    for path in sorted((ROOT / "docker").iterdir()):
+        digest.update(path.name.encode() + b"\0" + path.read_bytes() + b"\0")
+    name = "pg-session-manager-test:dockerfile-" + digest.hexdigest()[:16]
+    try:
+        client.images.get(name)
+    except Exception:
+        # The host's network: an engine without a bridge (dockerd --bridge=none) gives RUN no other.
+        client.images.build(path=str(ROOT / "docker"), tag=name, rm=True, network_mode="host")
+    return name
+
+
+def _host_network_postgres() -> type:
+    from testcontainers.community.postgres import PostgresContainer  # noqa: PLC0415
+
+    class HostNetworkPostgres(PostgresContainer):
+        """testcontainers' PostgresContainer on the host's network, on a free port of 127.0.0.1.
+
+        The engines here run without a bridge (dockerd --bridge=none), so no port can be mapped:
+        the server listens on the port itself (the image reads PGPORT, and so does the psql of
+        testcontainers' readiness check inside the container). docker-py refuses host networking
+        together with exposed ports, so the exposed port is dropped; the address and port are then
+        127.0.0.1 and that port, not a mapping's."""
+
+        def __init__(self, image: str, port: int, **kwargs: Any) -> None:
+            super().__init__(image, port=port, **kwargs)
+            self.ports.clear()
+            self.with_env("PGPORT", str(port))
+
+        def get_container_host_ip(self) -> str:
+            return "127.0.0.1"
+
+        def _get_exposed_port(self, port: int) -> int:
+            return port
+
+    return HostNetworkPostgres
+
+
+def _say(config: pytest.Config, line: str) -> None:
+    """A line on the terminal from a fixture (whose output pytest otherwise captures)."""
+    terminal, capture = (config.pluginmanager.get_plugin(n) for n in ("terminalreporter", "capturemanager"))
+    if terminal is not None and capture is not None:
+        with capture.global_and_fixture_disabled():
+            terminal.write_line(line)
+
+
+def _containers_server(client: Any, config: pytest.Config) -> Iterator[Server]:
+    """A PostgreSQL container for the run: started, its readiness timed, removed at the end (also on
+    SIGTERM/SIGHUP; scripts/test.sh --testcontainers also removes whatever carries its run label)."""
+    image = os.environ.get("SESSION_MANAGER_TEST_IMAGE") or _dockerfile_image(client)
+    run = os.environ.get("SESSION_MANAGER_TEST_RUN", uuid.uuid4().hex[:12])
+    container = _host_network_postgres()(image, port=free_port(), username="postgres", password="postgres",
+                                         dbname="postgres")
+    # network= (not network_mode=) also keeps testcontainers from choosing a network of its own;
+    # shm_size: parallel queries' dynamic shared memory outgrows Docker's 64 MB /dev/shm.
+    container.with_kwargs(network="host", shm_size="512m",
+                          labels={"pg-session-manager.tests": run})
+
+    def on_signal(signum: int, frame: FrameType | None) -> None:
+        # As Ctrl-C does: pytest stops and tears the fixtures down, this one removing the container.
+        raise KeyboardInterrupt(f"signal {signum}")
+
+    previous = {sig: signal.signal(sig, on_signal) for sig in (signal.SIGTERM, signal.SIGHUP)}
+    try:
+        started = time.monotonic()
+        with container:  # removed on the way out (testcontainers' stop: kill and remove)
+            ready = time.monotonic() - started
+            url = container.get_connection_url(driver=None)
+            _say(config, f"testcontainers: {image} ready at {url.rsplit('@', 1)[-1]} in {ready:.2f} s"
+                         f" (container {container.get_wrapped_container().short_id})")
+            srv = Server(url)
+            with psycopg.connect(srv.dsn("postgres"), autocommit=True) as conn:
+                if conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (CRON_DATABASE,)).fetchone() is None:
+                    conn.execute(f'CREATE DATABASE "{CRON_DATABASE}"')
+            yield srv
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
 
 
 @pytest.fixture(scope="session")
-def server() -> Iterator[Server]:
-    """SESSION_MANAGER_TEST_DSN's server; else, with SESSION_MANAGER_TESTCONTAINERS=1 and a Docker
-    engine that answers, a PostgreSQL 15 container with pg_cron (SESSION_MANAGER_TEST_IMAGE);
-    else the embedded throwaway cluster. These machines have no Docker engine: CI takes the last."""
+def server(request: pytest.FixtureRequest) -> Iterator[Server]:
+    """SESSION_MANAGER_TEST_DSN's server; else, with SESSION_MANAGER_TESTCONTAINERS=1, a container
+    of the test image (SESSION_MANAGER_TEST_IMAGE, or docker/Dockerfile built and cached) that
+    testcontainers starts on the Docker engine of DOCKER_HOST or the default socket, and the run
+    stops at once when that engine does not answer; else the embedded throwaway cluster."""
     given = os.environ.get("SESSION_MANAGER_TEST_DSN")
     if given:
         yield Server(given)
         return
-    if os.environ.get("SESSION_MANAGER_TESTCONTAINERS") == "1" and _docker_answers():
-        from testcontainers.postgres import PostgresContainer  # type: ignore[import-untyped]  # noqa: PLC0415
-
-        image = os.environ.get("SESSION_MANAGER_TEST_IMAGE")
-        if not image:
-            pytest.exit("SESSION_MANAGER_TESTCONTAINERS=1 needs SESSION_MANAGER_TEST_IMAGE "
-                        "(a PostgreSQL 15 image with pg_cron)")
-        container = PostgresContainer(image, username="postgres", password="postgres", dbname="postgres")
-        container.with_command("postgres -c shared_preload_libraries=pg_cron,pg_stat_statements"
-                               " -c cron.database_name=" + CRON_DATABASE + " -c cron.use_background_workers=on"
-                               " -c track_functions=all -c pg_stat_statements.track=all")
-        with container:
-            url = container.get_connection_url(driver=None)
-            srv = Server(url)
-            srv.execute("postgres", f'CREATE DATABASE "{CRON_DATABASE}"')
-            yield srv
+    if os.environ.get("SESSION_MANAGER_TESTCONTAINERS") == "1":
+        client = _docker_client()
+        if client is None:
+            pytest.exit("SESSION_MANAGER_TESTCONTAINERS=1, but no Docker engine answers at "
+                        + os.environ.get("DOCKER_HOST", "unix:///var/run/docker.sock")
+                        + ": start one, or run `bash scripts/test.sh --testcontainers`, which starts its own",
+                        returncode=3)
+        os.environ.setdefault("TESTCONTAINERS_RYUK_DISABLED", "true")  # Ryuk's image is pulled: no registry here
+        yield from _containers_server(client, request.config)
         return
     with EmbeddedCluster() as cluster:
         yield Server(cluster.dsn("postgres"))
