@@ -16,7 +16,9 @@ BEGIN;
 -- each attempt first takes SHARE UPDATE EXCLUSIVE (autovacuum gives way to it after deadlock_timeout;
 -- the application's reads and writes do not conflict with it), then the lock itself waiting at most
 -- lock_attempt_timeout (100 ms, the longest the application is queued behind us); on a timeout it lets
--- go of both for a pause (50 ms doubling to 1 s) and tries again, for up to lock_retry_seconds (180),
+-- go of both for a random pause (up to 50 ms, doubling to 1 s: a fixed schedule fell into step with
+-- transactions that reopened during each pause, and one script missed every gap for 120 s in the
+-- open-transactions proof) and tries again, for up to lock_retry_seconds (180),
 -- then fails the transaction whole with 55P03 naming the holders. One 3 s wait instead made a writer
 -- with lock_timeout 1 s time out (million-row proof). The rest of the transaction keeps lock_timeout =
 -- lock_attempt_timeout. A DBA may set both with sqitch deploy/revert --set NAME=VALUE.
@@ -45,6 +47,7 @@ DECLARE
   started timestamptz := clock_timestamp();
   attempts integer := 0;
   pause float8 := 0.05;
+  sleep_s float8;
   holders text;
 BEGIN
   -- Run as the deployer: nothing in its schemas may stand in for what this block calls.
@@ -80,9 +83,10 @@ BEGIN
                        || 'than ' || attempt_timeout || ' behind it. Run sqitch again when the table is quieter, '
                        || 'or allow longer with --set lock_retry_seconds=N.';
       END IF;
+      sleep_s := round((random() * pause)::numeric, 3);
       RAISE NOTICE 'waiting to lock % (attempt %, held by %): next attempt in % s', tables, attempts,
-                   coalesce(holders, 'nobody any more'), pause;
-      PERFORM pg_sleep(pause);
+                   coalesce(holders, 'nobody any more'), sleep_s;
+      PERFORM pg_sleep(sleep_s);
       pause := least(pause * 2, 1.0);
     END;
   END LOOP;
