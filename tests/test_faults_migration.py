@@ -239,8 +239,8 @@ def append_million(dsn: str) -> float:
 @pytest.mark.timeout(1200)
 # No VACUUM before the steps, as a DBA in a hurry would run them: autovacuum and autoanalyze of both
 # tables are due after the million appends, and each script waits for its lock 100 ms at a time
-# (lib/lock_with_retries.sql). Before that, with one 3 s wait per script, the writer timed out in
-# three of four CI runs during the revert.
+# (the lock_with_retries block of each locking script). Before that, with one 3 s wait per script,
+# the writer timed out in three of four CI runs during the revert.
 def test_deploy_revert_deploy_on_a_million_live_sessions_keeps_the_application_data(
         million: tuple[Server, str]) -> None:
     server, dbname = million
@@ -328,7 +328,8 @@ def test_deploy_revert_deploy_on_a_million_live_sessions_keeps_the_application_d
 # "conversationSessions" and not committed yet (ROW EXCLUSIVE, which every ALTER TABLE, foreign key and
 # concurrent index build must wait for), so the migration waits, and every statement of the application
 # that arrives meanwhile waits behind it. The scripts take their lock 100 ms of waiting at a time
-# (lib/lock_with_retries.sql): the writer, with lock_timeout 1 s, must never be held up that long.
+# (the lock_with_retries block of each locking script): the writer, with lock_timeout 1 s, must never be
+# held up that long.
 
 SMALL_SESSIONS, SMALL_USERS = 20_000, 2_000
 # Who waits on the holder: a lock on the table in a mode that conflicts with its ROW EXCLUSIVE (the

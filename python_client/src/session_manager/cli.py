@@ -229,13 +229,16 @@ def _stop_on_sigterm(signum: int, frame: object) -> None:
 
 # --- sqitch wrappers ---------------------------------------------------------------------------------------
 
-def _project_root() -> Path:
-    """The directory with sqitch.plan: the current one or a parent, else the source tree of this package."""
-    for start in (Path.cwd(), Path(__file__).resolve()):
-        for d in (start, *start.parents):
-            if (d / "sqitch.plan").is_file():
-                return d
-    raise CommandError("sqitch.plan not found: run from the pg-session-manager checkout")
+def project_dir() -> Path:
+    """The sqitch project this client deploys: the copy built into the wheel (session_manager/sqitch), else,
+    from a checkout (an editable install), the repository above this source file. Never the current directory:
+    another project's sqitch.plan there is not this package."""
+    here = Path(__file__).resolve().parent
+    for d in (here / "sqitch", *here.parents):
+        plan = d / "sqitch.plan"
+        if plan.is_file() and "\n%project=pg-session-manager\n" in plan.read_text(encoding="utf-8"):
+            return d
+    raise CommandError(f"the sqitch project is missing from {here / 'sqitch'}: reinstall the package from its wheel")
 
 
 def sqitch_target(dsn: str) -> str:
@@ -254,23 +257,48 @@ def sqitch_target(dsn: str) -> str:
     return f"db:pg://{netloc}/{dbname}" + (f"?{query}" if query else "")
 
 
-def run_sqitch(verb: str, dsn: str, extra: Sequence[str]) -> None:
-    root = _project_root()
+def _sqitch() -> str:
     sqitch = shutil.which("sqitch")
     if sqitch is None:
-        raise CommandError("sqitch is not installed (scripts/setup.sh installs it)")
+        raise CommandError("the sqitch command is not on PATH: install sqitch (Debian/Ubuntu: apt-get install sqitch; "
+                           "elsewhere: https://sqitch.org/download/), with psql")
+    return sqitch
+
+
+def _sqitch_failure(verb: str, proc: subprocess.CompletedProcess[str]) -> CommandError:
+    # The one error line names what failed: sqitch's (or psql's) error, else its last word, and the first
+    # failing change of its report.
+    said = [line.strip() for line in proc.stderr.splitlines() if line.strip()]
+    errors = [line for line in said if any(w in line.lower() for w in ("error", "unknown option", "fatal"))]
+    failing = [line.strip() for line in proc.stdout.splitlines() if "failed" in line or "not ok" in line]
+    reason = "; ".join(dict.fromkeys([*(errors[:1] or said[-1:]), *failing[:1]])) or f"exit {proc.returncode}"
+    return CommandError(f"sqitch {verb} failed: " + _one_line(reason))
+
+
+def run_sqitch(verb: str, dsn: str, extra: Sequence[str]) -> None:
+    root = project_dir()
+    sqitch = _sqitch()
     extra = [a for a in extra if a != "--"]
     proc = subprocess.run([sqitch, verb, *extra, sqitch_target(dsn)], cwd=root, capture_output=True, text=True,
                           check=False)
     sys.stdout.write(proc.stdout)  # sqitch's report, as it prints it
     if proc.returncode != 0:
-        # The one error line names what failed: sqitch's (or psql's) error, else its last word, and the first
-        # failing change of its report.
-        said = [line.strip() for line in proc.stderr.splitlines() if line.strip()]
-        errors = [line for line in said if any(w in line.lower() for w in ("error", "unknown option", "fatal"))]
-        failing = [line.strip() for line in proc.stdout.splitlines() if "failed" in line or "not ok" in line]
-        reason = "; ".join(dict.fromkeys([*(errors[:1] or said[-1:]), *failing[:1]])) or f"exit {proc.returncode}"
-        raise CommandError(f"sqitch {verb} failed: " + _one_line(reason))
+        raise _sqitch_failure(verb, proc)
+
+
+def write_bundle(dest: str) -> None:
+    """`deploy --print-bundle DIR`: `sqitch bundle` of this package's project into DIR, for a DBA to review and
+    deploy with sqitch alone (every script carries what it runs: nothing outside the bundle is read)."""
+    target = Path(dest).resolve()
+    if target.exists() and (not target.is_dir() or any(target.iterdir())):
+        raise CommandError(f"{dest} exists and is not an empty directory: give a new one")
+    proc = subprocess.run([_sqitch(), "bundle", "--dest-dir", str(target)], cwd=project_dir(),
+                          capture_output=True, text=True, check=False)
+    if proc.returncode != 0:
+        raise _sqitch_failure("bundle", proc)
+    scripts = sum(1 for _ in target.rglob("*.sql"))
+    print(f"{target}: sqitch.plan, sqitch.conf and {scripts} scripts; deploy with: cd {target} && "
+          "sqitch deploy db:pg://USER@HOST/DB")
 
 
 # --- Parsing and running -----------------------------------------------------------------------------------
@@ -329,7 +357,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--sample-interval", type=float, metavar="SECONDS", default=15.0,
                    help="how often the status page samples function timings (default: 15)")
     for verb in ("deploy", "verify", "revert"):
-        p = command(verb, None, f"sqitch {verb} against the database (from the checkout with sqitch.plan)")
+        p = command(verb, None, f"sqitch {verb} of the package's schema (the sqitch project installed with it)")
+        if verb == "deploy":
+            p.add_argument("--print-bundle", metavar="DIR",
+                           help="write the sqitch bundle (plan, conf, scripts) into DIR for review; deploys nothing")
         p.add_argument("sqitch_args", nargs=argparse.REMAINDER, help="passed to sqitch, e.g. --set schedule=off")
     return parser
 
@@ -344,6 +375,11 @@ def _configure_logging(verbose: bool) -> None:
 
 
 def run(args: argparse.Namespace) -> None:
+    if getattr(args, "print_bundle", None) is not None:
+        if args.sqitch_args:
+            raise CommandError("--print-bundle writes files only: it takes no sqitch arguments")
+        write_bundle(args.print_bundle)
+        return
     dsn = args.dsn if args.dsn is not None else os.environ.get("DATABASE_URL")
     if not dsn:
         raise CommandError("no database: pass --dsn or set DATABASE_URL")
