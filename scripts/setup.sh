@@ -61,12 +61,7 @@ fi
 
 # The TypeScript example (examples/drizzle: Drizzle, node-postgres, tsx, tsc) from its package-lock.json.
 # Node 18.19 or later: the machine's own if it has one, else Debian's nodejs.
-if ! command -v npm >/dev/null 2>&1; then
-  echo "setup: installing nodejs and npm"
-  SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO="sudo"
-  $SUDO apt-get update -qq
-  $SUDO env DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=900 install -y -qq --no-install-recommends nodejs npm >/dev/null
-fi
+command -v npm >/dev/null 2>&1 || install_missing nodejs npm
 lock_sum=$(sha256sum examples/drizzle/package-lock.json | cut -d' ' -f1)
 if [ "$(cat examples/drizzle/node_modules/.setup-installed 2>/dev/null)" != "$lock_sum" ]; then
   echo "setup: installing the TypeScript example's npm packages (examples/drizzle)"
