@@ -9,7 +9,12 @@ from typing import Any
 
 import psycopg
 import pytest
+from agents import Agent, Runner, set_tracing_disabled
+from agents.items import ModelResponse
 from agents.memory import Session, SessionSettings, SQLiteSession
+from agents.models.interface import Model
+from agents.usage import Usage
+from openai.types.responses import ResponseOutputMessage, ResponseOutputText
 
 from session_manager import AsyncSessionManager, SessionManager
 from session_manager.integrations.openai_agents import SessionManagerSession
@@ -83,5 +88,46 @@ def test_get_items_without_a_limit_uses_the_session_settings(db: str, session_id
             await session.add_items(ITEMS)
             assert await session.get_items() == ITEMS[-2:]
             assert await session.get_items(limit=4) == ITEMS[-4:]
+
+    asyncio.run(body())
+
+
+class CountingModel(Model):
+    """A model without a network: answers with how many input items the Runner gave it (the session's history
+    and the new input)."""
+
+    def __init__(self) -> None:
+        self.inputs: list[Any] = []
+
+    async def get_response(self, system_instructions: str | None, input: Any, model_settings: Any, tools: Any,
+                           output_schema: Any, handoffs: Any, tracing: Any, **kwargs: Any) -> ModelResponse:
+        self.inputs.append(input)
+        n = len(input) if isinstance(input, list) else 1
+        text = ResponseOutputText(type="output_text", text=f"{n} items", annotations=[])
+        return ModelResponse(output=[ResponseOutputMessage(id=f"msg_{len(self.inputs)}", type="message",
+                                                           role="assistant", status="completed", content=[text])],
+                             usage=Usage(), response_id=None)
+
+    def stream_response(self, *args: Any, **kwargs: Any) -> Any:
+        raise NotImplementedError
+
+
+def test_the_runner_keeps_a_conversation_in_the_session_as_with_sqlite(db: str, session_id: str) -> None:
+    set_tracing_disabled(True)  # nothing is sent anywhere
+
+    async def conversation(session: Session) -> tuple[list[Any], list[Any], list[Any]]:
+        model = CountingModel()
+        agent = Agent(name="max", instructions="Responda curto.", model=model)
+        outputs = [(await Runner.run(agent, text, session=session)).final_output for text in ("oi", "e agora?")]
+        return outputs, model.inputs, await session.get_items()
+
+    async def body() -> None:
+        async with AsyncSessionManager(db, min_size=1, max_size=1, timeout=10.0) as manager:
+            ours = await conversation(SessionManagerSession(session_id, manager))
+        sqlite = SQLiteSession("reference")
+        theirs = await conversation(sqlite)
+        sqlite.close()
+        assert ours == theirs
+        assert ours[0] == ["1 items", "3 items"], "the second run was given the first run's items"
 
     asyncio.run(body())
