@@ -24,10 +24,12 @@ from __future__ import annotations
 import math
 import threading
 from collections.abc import Iterable, Iterator, Sequence
+from contextlib import AbstractAsyncContextManager, AbstractContextManager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, Protocol
 
+import psycopg
 from prometheus_client.core import (
     CounterMetricFamily,
     GaugeMetricFamily,
@@ -39,7 +41,6 @@ from prometheus_client.registry import REGISTRY, Collector, CollectorRegistry
 
 from . import queries
 from .errors import SessionManagerError
-from .manager import AsyncSessionManager, SessionManager
 from .models import CleanupJobStatus, HealthCheck, SessionStats
 from .pool import CALL_BUCKETS
 
@@ -62,6 +63,22 @@ __all__ = [
     "register",
     "register_database",
 ]
+
+# --- What this module reads through ---------------------------------------------------------------------
+# The dependency runs one way: manager.py imports this module (lazily, for SessionManager.metrics()), and
+# this module needs of a manager only a pooled connection, described here rather than imported.
+
+class ConnectionSource(Protocol):
+    """A SessionManager, or anything else lending a pooled psycopg connection."""
+
+    def connection(self) -> AbstractContextManager[psycopg.Connection[Any]]: ...
+
+
+class AsyncConnectionSource(Protocol):
+    """An AsyncSessionManager, or anything else lending a pooled psycopg AsyncConnection."""
+
+    def connection(self) -> AbstractAsyncContextManager[psycopg.AsyncConnection[Any]]: ...
+
 
 # --- The SQL the exporter sends (monitoring objects only: what session_manager_monitor may read) ---------
 
@@ -209,7 +226,7 @@ _SNAPSHOT = (queries.SESSION_STATS, CLEANUP_SUMMARY, queries.CLEANUP_JOB_STATUS,
              FUNCTION_STATS, STORAGE_STATS)
 
 
-def read_metrics(manager: SessionManager) -> Metrics:
+def read_metrics(manager: ConnectionSource) -> Metrics:
     """The database's figures, in one read-only transaction on one pooled connection.
 
     Needs only session_manager_monitor's rights. Errors are the client's (SessionManagerError subclasses).
@@ -222,7 +239,7 @@ def read_metrics(manager: SessionManager) -> Metrics:
     return _metrics(str(row[0]), row[1], results)
 
 
-async def read_metrics_async(manager: AsyncSessionManager) -> Metrics:
+async def read_metrics_async(manager: AsyncConnectionSource) -> Metrics:
     """read_metrics for an AsyncSessionManager."""
     async with manager.connection() as conn, conn.transaction():
         await conn.execute("SET TRANSACTION READ ONLY")
@@ -232,7 +249,7 @@ async def read_metrics_async(manager: AsyncSessionManager) -> Metrics:
     return _metrics(str(row[0]), row[1], results)
 
 
-def read_function_timings(manager: SessionManager) -> tuple[datetime, tuple[FunctionTiming, ...]]:
+def read_function_timings(manager: ConnectionSource) -> tuple[datetime, tuple[FunctionTiming, ...]]:
     """The database's clock and function_stats alone: what the status page samples for its latency chart."""
     with manager.connection() as conn:
         row = conn.execute("SELECT now()").fetchone()
@@ -242,7 +259,7 @@ def read_function_timings(manager: SessionManager) -> tuple[datetime, tuple[Func
                          for r in rows)
 
 
-def read_cleanup_runs(manager: SessionManager, since: timedelta = timedelta(hours=1)) -> list[CleanupRun]:
+def read_cleanup_runs(manager: ConnectionSource, since: timedelta = timedelta(hours=1)) -> list[CleanupRun]:
     """The committed cleanup runs that finished within `since`, oldest first."""
     with manager.connection() as conn:
         rows = conn.execute(CLEANUP_RUNS_SINCE, (since,)).fetchall()
@@ -376,7 +393,7 @@ class DatabaseCollector(Collector):
     given, and the scrape itself still succeeds, as postgres_exporter's pg_up does.
     """
 
-    def __init__(self, manager: SessionManager) -> None:
+    def __init__(self, manager: ConnectionSource) -> None:
         self._manager = manager
         self._lock = threading.Lock()
         self.errors = 0
@@ -510,7 +527,7 @@ def register(manager: Any, registry: CollectorRegistry = REGISTRY) -> SessionMan
     return collector
 
 
-def register_database(manager: SessionManager, registry: CollectorRegistry = REGISTRY) -> DatabaseCollector:
+def register_database(manager: ConnectionSource, registry: CollectorRegistry = REGISTRY) -> DatabaseCollector:
     """Expose the database's figures (``session_manager_*``), read through `manager` at each scrape."""
     collector = DatabaseCollector(manager)
     registry.register(collector)
