@@ -224,6 +224,7 @@ def test_the_exporter_and_the_listener_give_the_same_names_and_figures(stack: St
     # function_stats, and read the tables, which moves nothing else here).
     for name in ("session_manager_sessions", "session_manager_table_bytes", "session_manager_health_status",
                  "session_manager_cleanup_job_info", "session_manager_cleanup_runs_total",
+                 "session_manager_cleanup_deactivated_sessions_total", "session_manager_cleanup_purged_sessions_total",
                  "session_manager_cleanup_last_success_timestamp_seconds",
                  "session_manager_cleanup_job_consecutive_failures", "session_manager_messages_stored",
                  "session_manager_idle_timeout_seconds", "session_manager_table_live_tuples"):
