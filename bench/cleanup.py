@@ -121,3 +121,38 @@ def batch_sizes(b: Bench) -> None:
             f"{r['job']['batch_ms_max']:.0f} ms (+ {r['job']['scan_ms']:.0f} ms scan); total "
             f"{r['job']['seconds']:.1f} s; touch p99 {r['during']['p99_ms']:.1f} ms")
     b.results["batch_sizes"] = out
+
+
+# (cleanup_batch_size, cleanup_batch_pause in ms) tried by cleanup_pacing, the default among them.
+PACING = [(1000, 0), (1000, 20), (1000, 100), (200, 20)]
+
+
+def cleanup_pacing(b: Bench) -> None:
+    """Cleanup that yields: touch p99 while run_cleanup_job clears a large backlog, against the p99 without
+    cleanup measured right after, and the cleanup's total time, for a few batch sizes and pauses. The time
+    budget is lifted (1 day) so that one run clears the whole backlog and its total time is measured."""
+    n = 20_000 if b.quick else 200_000
+    chunk = 1 if b.quick else 2
+    d = {"live": b.live}
+    touch = PGB / "touch_session.sql"
+    out: dict[str, Any] = {"sessions": n, "chunk_seconds": chunk, "runs": []}
+    b.sql("UPDATE session_manager.settings SET cleanup_time_budget = interval '1 day'")
+    for size, pause_ms in PACING:
+        b.sql("UPDATE session_manager.settings SET cleanup_batch_size = %s, cleanup_batch_pause = %s::interval",
+              [size, f"{pause_ms} milliseconds"])
+        b.add_idle(f"pace{size}-{pause_ms}", n)
+        say(f"cleanup_pacing: {n:,} idle sessions, batches of {size}, pause {pause_ms} ms, under touch load")
+        r = b.cleanup_under_load(touch, d, b.run_cleanup_job, chunk)
+        base = b.touch_load(touch, d, 2, chunk)
+        row = {"batch_size": size, "pause_ms": pause_ms, "seconds": r["job"]["seconds"],
+               "deactivated": r["job"]["deactivated"], "p99_during_ms": r["during"]["p99_ms_median"],
+               "p99_worst_chunk_ms": r["during"]["p99_ms"], "tps_during": r["during"]["tps"],
+               "p99_without_ms": base["p99_ms_median"], "tps_without": base["tps"]}
+        row["p99_ratio"] = row["p99_during_ms"] / row["p99_without_ms"]
+        row["sessions_per_second"] = row["deactivated"] / row["seconds"]
+        out["runs"].append(row)
+        say(f"  {row['seconds']:.1f} s ({row['sessions_per_second']:.0f} sessions/s); touch p99 "
+            f"{row['p99_during_ms']:.2f} ms during / {row['p99_without_ms']:.2f} ms without = {row['p99_ratio']:.2f}")
+    b.sql("UPDATE session_manager.settings SET cleanup_batch_size = DEFAULT, cleanup_batch_pause = DEFAULT, "
+          "cleanup_time_budget = DEFAULT")
+    b.results["cleanup_pacing"] = out

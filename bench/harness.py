@@ -324,6 +324,7 @@ class Bench:
         lat: list[dict[str, Any]] = [self.pgbench(script, seconds=chunk, defines=defines, db=db) for _ in range(chunks)]
         return self.merge(lat)
 
+    @staticmethod
     def merge(runs: list[dict[str, Any]]) -> dict[str, Any]:
         return {"tps": statistics.fmean(r["tps"] for r in runs), "p50_ms": statistics.median(r["p50_ms"] for r in runs),
                 "p99_ms": max(r["p99_ms"] for r in runs), "p99_ms_median": statistics.median(r["p99_ms"] for r in runs),

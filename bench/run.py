@@ -38,10 +38,13 @@ from harness import BENCH, MAIN, RESULTS, Bench, EmbeddedCluster, say
 
 # The sections in the order they run, each a function of the file that measures its subject.
 SECTIONS: dict[str, Callable[[Bench], None]] = {
-    "touch_pairs": touch_limit.touch_pairs, "costs_section": peers.costs_section, "shapes": touch_limit.shapes,
-    "batches": touch_limit.batches, "python_client": client.python_client, "throttling": touch_limit.throttling,
+    "touch_pairs": touch_limit.touch_pairs, "touch_ceiling": touch_limit.touch_ceiling,
+    "costs_section": peers.costs_section, "shapes": touch_limit.shapes,
+    "batches": touch_limit.batches, "python_client": client.python_client,
+    "client_pairs": client.client_pairs, "throttling": touch_limit.throttling,
     "context": context.context, "chat_turns": context.chat_turns, "wal_breakdown": peers.wal_breakdown,
-    "cleanup": cleanup.cleanup, "batch_sizes": cleanup.batch_sizes, "growth": growth.growth,
+    "cleanup": cleanup.cleanup, "batch_sizes": cleanup.batch_sizes, "cleanup_pacing": cleanup.cleanup_pacing,
+    "growth": growth.growth,
 }
 
 

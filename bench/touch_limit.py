@@ -6,7 +6,7 @@ import statistics
 import time
 from typing import Any
 
-from harness import CLIENTS, PGB, SESSIONS, TIME_SCALE, Bench, say
+from harness import CLIENTS, PGB, SESSIONS, SETTINGS, TIME_SCALE, Bench, say
 
 
 def touch_pairs(b: Bench) -> None:
@@ -49,8 +49,10 @@ def touch_pairs(b: Bench) -> None:
         b.sql("SELECT pg_reload_conf()")
         time.sleep(0.3)
         vres["package_track_top"].append(b.simultaneous(raw_script, PGB / "touch_session.sql", vphase, d))
-        b.sql("ALTER SYSTEM RESET pg_stat_statements.track")
-        b.sql("ALTER SYSTEM RESET track_functions")
+        # Back to the cluster's own values (a RESET would drop them from postgresql.auto.conf, where
+        # pgcluster.py wrote them, and leave every later section at the defaults top / none).
+        b.sql(f"ALTER SYSTEM SET pg_stat_statements.track = {SETTINGS['pg_stat_statements.track']}")
+        b.sql(f"ALTER SYSTEM SET track_functions = {SETTINGS['track_functions']}")
         b.sql("SELECT pg_reload_conf()")
         time.sleep(0.3)
         say(f"  round {r + 1}: " + ", ".join(f"{k} {v[-1]:.2f}" for k, v in vres.items()))
@@ -140,3 +142,30 @@ def throttling(b: Bench) -> None:
             f"{c['wal_per_op']:.0f} B WAL/message, worst lag {c['lag_max_real_s']:.1f} s")
     b.set_setting("touch_resolution", "0")
     b.results["throttling"] = out
+
+
+def touch_ceiling(b: Bench) -> None:
+    """touch_session at the function ceiling: the deployed function against the raw UPDATE (alternating pairs,
+    and both at once), and against the variant "DEFINER, no SET, everything qualified, settings as constants"
+    (bench_variants.definer_qual_const) at once, to find what the deployed function does that it does not."""
+    d = {"live": b.live}
+    pairs = 3 if b.quick else 7
+    raw_s, pkg_s, const_s = PGB / "raw_update.sql", PGB / "touch_session.sql", b.variant_script("definer_qual_const")
+    raw, pkg = [], []
+    say(f"touch ceiling: {pairs} alternating pairs raw UPDATE / touch_session, {b.phase} s each, {CLIENTS} clients")
+    for i in range(pairs):
+        order = [(raw, raw_s), (pkg, pkg_s)]
+        for acc, script in order if i % 2 == 0 else order[::-1]:
+            acc.append(b.pgbench(script, seconds=b.phase, defines=d)["tps"])
+        say(f"  pair {i + 1}: raw {raw[-1]:.0f} tps, touch_session {pkg[-1]:.0f} tps ({pkg[-1] / raw[-1]:.3f})")
+    ratios = [p / r for r, p in zip(raw, pkg, strict=True)]
+    at_once = [b.simultaneous(raw_s, pkg_s, b.phase, d) for _ in range(pairs)]
+    vs_const = [b.simultaneous(const_s, pkg_s, b.phase, d) for _ in range(pairs)]
+    say(f"  median {statistics.median(ratios):.3f}; at once {statistics.median(at_once):.3f} "
+        f"({', '.join(f'{x:.2f}' for x in at_once)}); against the constant variant "
+        f"{statistics.median(vs_const):.3f} ({', '.join(f'{x:.2f}' for x in vs_const)})")
+    b.results["touch_ceiling"] = {"raw_tps": raw, "touch_session_tps": pkg, "ratios": ratios,
+                                  "median_ratio": statistics.median(ratios), "simultaneous": at_once,
+                                  "simultaneous_median": statistics.median(at_once), "vs_const_variant": vs_const,
+                                  "vs_const_variant_median": statistics.median(vs_const),
+                                  "seconds": b.phase, "clients": CLIENTS}
