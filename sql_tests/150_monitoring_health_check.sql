@@ -93,6 +93,15 @@ SET LOCAL track_functions = 'all';
 -- Judged as autovacuum does: past threshold + scale factor x reltuples (the table's reloptions
 -- first), then by the seconds past it without a vacuum (10 minutes and 1 hour by default).
 UPDATE session_manager.settings SET health_dead_tuples_min = 1;
+-- The package's own tables out of the way (their dead tuples depend on what ran before in this database).
+DO $$
+DECLARE t regclass;
+BEGIN
+  FOR t IN SELECT c.oid FROM pg_class c WHERE c.relnamespace = 'session_manager'::regnamespace AND c.relkind = 'r' LOOP
+    EXECUTE format('ALTER TABLE %s SET (autovacuum_vacuum_threshold = 2000000000)', t);
+  END LOOP;
+END
+$$;
 ALTER TABLE public."conversationSessions" SET (autovacuum_vacuum_threshold = 100000);
 SELECT results_eq($$SELECT status, value FROM pg_temp.hc('dead_tuples')$$, $$VALUES ('ok'::text, 0::numeric)$$,
                   'dead_tuples: some 1,500 dead tuples within the table''s own trigger of 100,000 is ok, 0 s overdue');
@@ -102,8 +111,9 @@ ALTER TABLE public."conversationSessions" SET (autovacuum_vacuum_threshold = 10,
 SELECT matches((SELECT detail FROM pg_temp.hc('dead_tuples')), '[0-9]+ dead tuples, past autovacuum''s trigger of 10 \(10 \+ 0 x',
                'dead_tuples: past a trigger of 10 set by reloptions');
 SELECT ok((SELECT value > 0 FROM pg_temp.hc('dead_tuples')), 'dead_tuples: past the trigger, the seconds overdue are positive');
-SELECT results_eq($$SELECT status, threshold FROM pg_temp.hc('dead_tuples')$$, $$VALUES ('ok'::text, 600::numeric)$$,
-                  'dead_tuples: past the trigger for less than 10 minutes is ok (autovacuum comes every minute)');
+UPDATE session_manager.settings SET health_vacuum_overdue_warning = interval '100 years', health_vacuum_overdue_critical = interval '100 years';
+SELECT results_eq($$SELECT status, threshold FROM pg_temp.hc('dead_tuples')$$, $$VALUES ('ok'::text, 3155760000::numeric)$$,
+                  'dead_tuples: past the trigger for less than health_vacuum_overdue_warning is ok');
 UPDATE session_manager.settings SET health_vacuum_overdue_warning = interval '0';
 SELECT results_eq($$SELECT status, threshold FROM pg_temp.hc('dead_tuples')$$, $$VALUES ('warning'::text, 0::numeric)$$,
                   'dead_tuples: overdue longer than health_vacuum_overdue_warning is a warning');
