@@ -1,11 +1,11 @@
 #!/usr/bin/env python3
-"""Where the client's own time goes: one thread, one connection, N touches through psycopg alone and through
-SessionManager (pool of 1), alternating rounds, then cProfile of the client's loop (cumulative µs per call
-of the client's own functions and of psycopg's).
+"""Where the client's own time goes: one thread, one connection, N touches through psycopg alone, through
+SessionManager (pool of 1) as it is, and through SessionManager with psycopg_pool's check_connection on every
+checkout (the 0.4 client), in alternating rounds: wall and CPU microseconds per call of this process. Then
+cProfile of the client's loop (µs per call, cumulative and own, inflated by the profiler alike).
 
     .venv/bin/python bench/client_profile.py DSN [--calls N] [--rounds R] [--live N]
-Prints one JSON object: per round the wall µs per call of each side, their medians, and the profile's top
-entries as [function, µs per call (cumulative), µs per call (own)].
+Prints one JSON object.
 """
 from __future__ import annotations
 
@@ -16,58 +16,76 @@ import pstats
 import random
 import statistics
 import time
+from collections.abc import Callable
 from typing import Any
 
 import psycopg
+from psycopg_pool import ConnectionPool
 
+import session_manager.pool
 from session_manager import SessionManager
 
 
-def psycopg_loop(conn: psycopg.Connection[Any], ids: list[str]) -> float:
-    t0 = time.perf_counter()
-    for sid in ids:
-        conn.execute("SELECT session_manager.touch_session(%s)", (sid,)).fetchall()
-    return (time.perf_counter() - t0) / len(ids) * 1e6
-
-
-def client_loop(sm: SessionManager, ids: list[str]) -> float:
-    t0 = time.perf_counter()
-    for sid in ids:
-        sm.touch_session(sid)
-    return (time.perf_counter() - t0) / len(ids) * 1e6
+def timed(loop: Callable[[], None], calls: int) -> tuple[float, float]:
+    w0, c0 = time.perf_counter(), time.process_time()
+    loop()
+    return (time.perf_counter() - w0) / calls * 1e6, (time.process_time() - c0) / calls * 1e6
 
 
 def main() -> None:
     p = argparse.ArgumentParser()
     p.add_argument("dsn")
-    p.add_argument("--calls", type=int, default=5000)
+    p.add_argument("--calls", type=int, default=4000)
     p.add_argument("--rounds", type=int, default=5)
     p.add_argument("--live", type=int, default=100_000)
     a = p.parse_args()
     rnd = random.Random(1)
     ids = [str(rnd.randint(1, a.live)) for _ in range(a.calls)]
+    ours = session_manager.pool.check_connection
+    session_manager.pool.check_connection = ConnectionPool.check_connection  # type: ignore[assignment]
+    old = SessionManager(a.dsn, min_size=1, max_size=1)
+    old.touch_session("1")  # the pool is made now, with the 0.4 check
+    session_manager.pool.check_connection = ours
+    new = SessionManager(a.dsn, min_size=1, max_size=1)
+    new.touch_session("1")
+    conn = psycopg.connect(a.dsn, autocommit=True, prepare_threshold=0)
+
+    def raw() -> None:
+        for sid in ids:
+            conn.execute("SELECT session_manager.touch_session(%s)", (sid,)).fetchall()
+
+    def client(sm: SessionManager) -> Callable[[], None]:
+        def loop() -> None:
+            for sid in ids:
+                sm.touch_session(sid)
+        return loop
+
+    sides: dict[str, Callable[[], None]] = {"psycopg": raw, "client": client(new), "client_0.4_check": client(old)}
     out: dict[str, Any] = {"calls": a.calls, "rounds": []}
-    with psycopg.connect(a.dsn, autocommit=True, prepare_threshold=0) as conn, \
-            SessionManager(a.dsn, min_size=1, max_size=1) as sm:
-        psycopg_loop(conn, ids[:200])
-        client_loop(sm, ids[:200])
-        for _ in range(a.rounds):
-            raw_us, ours_us = psycopg_loop(conn, ids), client_loop(sm, ids)
-            out["rounds"].append({"psycopg_us": raw_us, "client_us": ours_us})
-        out["psycopg_us_median"] = statistics.median(r["psycopg_us"] for r in out["rounds"])
-        out["client_us_median"] = statistics.median(r["client_us"] for r in out["rounds"])
-        out["ratio_median"] = statistics.median(r["psycopg_us"] / r["client_us"] for r in out["rounds"])
+    for i in range(a.rounds):
+        names = list(sides) if i % 2 == 0 else list(sides)[::-1]
+        out["rounds"].append({n: timed(sides[n], a.calls) for n in names})
+    for n in sides:
+        out[f"{n}_wall_us"] = statistics.median(r[n][0] for r in out["rounds"])
+        out[f"{n}_cpu_us"] = statistics.median(r[n][1] for r in out["rounds"])
+    for n in ("client", "client_0.4_check"):
+        out[f"{n}_wall_ratio"] = statistics.median(r["psycopg"][0] / r[n][0] for r in out["rounds"])
+    profiles = {}
+    for n in ("client", "client_0.4_check"):
         prof = cProfile.Profile()
         prof.enable()
-        client_loop(sm, ids)
+        sides[n]()
         prof.disable()
-    stats = pstats.Stats(prof)
-    rows = []
-    for (file, _line, name), (_cc, nc, tt, ct, _callers) in stats.stats.items():  # type: ignore[attr-defined]
-        rows.append((f"{file.rsplit('/', 2)[-2:]!s}:{name}".replace("'", ""), ct / a.calls * 1e6, tt / a.calls * 1e6,
-                     nc / a.calls))
-    rows.sort(key=lambda r: -r[1])
-    out["profile_top"] = [[n, round(c, 1), round(t, 1), round(k, 2)] for n, c, t, k in rows[:40]]
+        rows = []
+        for (file, _line, name), (_cc, nc, tt, ct, _callers) in pstats.Stats(prof).stats.items():  # type: ignore[attr-defined]
+            rows.append((f"{'/'.join(file.rsplit('/', 2)[-2:])}:{name}", ct / a.calls * 1e6, tt / a.calls * 1e6,
+                         nc / a.calls))
+        rows.sort(key=lambda r: -r[1])
+        profiles[n] = [[f, round(c, 1), round(t, 1), round(k, 2)] for f, c, t, k in rows[:30]]
+    out["profiles"] = profiles
+    old.close()
+    new.close()
+    conn.close()
     print(json.dumps(out))
 
 

@@ -198,22 +198,43 @@ class CallTiming:
         return self.total_seconds / self.count if self.count else 0.0
 
 
+class _Tally:
+    """One method's running figures, updated in place under CallStats' lock (a frozen CallTiming rebuilt
+    with a copy of its buckets on every call cost about 3 µs of the client's own time per call)."""
+
+    __slots__ = ("buckets", "count", "errors", "max_seconds", "retries", "total_seconds")
+
+    def __init__(self) -> None:
+        self.count = self.errors = self.retries = 0
+        self.total_seconds = self.max_seconds = 0.0
+        self.buckets = [0] * (len(CALL_BUCKETS) + 1)
+
+    def timing(self) -> CallTiming:
+        return CallTiming(self.count, self.errors, self.retries, self.total_seconds, self.max_seconds,
+                          tuple(self.buckets))
+
+
 @dataclass
 class CallStats:
     """Per-method timings, safe to update from many threads and tasks at once."""
 
-    _timings: dict[str, CallTiming] = field(default_factory=dict)
+    _tallies: dict[str, _Tally] = field(default_factory=dict)
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
     def record(self, method: str, seconds: float, *, ok: bool, retries: int) -> None:
         bucket = bisect.bisect_left(CALL_BUCKETS, seconds)
         with self._lock:
-            t = self._timings.get(method, CallTiming())
-            counts = list(t.bucket_counts or (0,) * (len(CALL_BUCKETS) + 1))
-            counts[bucket] += 1
-            self._timings[method] = CallTiming(t.count + 1, t.errors + (not ok), t.retries + retries,
-                                               t.total_seconds + seconds, max(t.max_seconds, seconds), tuple(counts))
+            t = self._tallies.get(method)
+            if t is None:
+                t = self._tallies[method] = _Tally()
+            t.count += 1
+            if not ok:
+                t.errors += 1
+            t.retries += retries
+            t.total_seconds += seconds
+            t.max_seconds = max(t.max_seconds, seconds)
+            t.buckets[bucket] += 1
 
     def snapshot(self) -> dict[str, CallTiming]:
         with self._lock:
-            return dict(self._timings)
+            return {m: t.timing() for m, t in self._tallies.items()}
