@@ -115,6 +115,11 @@ def victim_dsn(dsn: str, app: str, scenario: str, hold_after: int | None) -> str
 def set_batch_size(dsn: str, size: int) -> None:
     with psycopg.connect(dsn, autocommit=True) as conn:
         conn.execute("UPDATE session_manager.settings SET cleanup_batch_size = %s", (size,))
+        # The job's own pause between batches is a pg_sleep too: without it, the only PgSleep the kill
+        # waits for is the instrumented one that holds a batch.
+        if scalar(dsn, """SELECT count(*) FROM pg_attribute WHERE attrelid = 'session_manager.settings'::regclass
+                          AND attname = 'cleanup_batch_pause'"""):
+            conn.execute("UPDATE session_manager.settings SET cleanup_batch_pause = '0'")
 
 
 @pytest.mark.slow

@@ -43,7 +43,8 @@ SESSION_FUNCTIONS = {
     "session_manager.list_user_sessions(text,boolean)", "session_manager.version()",
 }
 MONITORING_VIEWS = {"session_manager.function_stats", "session_manager.session_stats",
-                    "session_manager.storage_stats", "session_manager.cleanup_history"}
+                    "session_manager.storage_stats", "session_manager.cleanup_history",
+                    "session_manager.cleanup_totals"}
 MONITORING_FUNCTIONS = {"session_manager.statement_stats()", "session_manager.cleanup_job_status()",
                         "session_manager.health_check()"}
 
