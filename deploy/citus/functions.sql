@@ -1,0 +1,342 @@
+-- Deploy pg-session-manager:citus/functions to pg
+-- requires: citus/distributed_tables functions/get_or_create_session functions/append_message functions/touch_sessions functions/cleanup_old_sessions functions/purge_inactive_sessions functions/get_session_info functions/list_user_sessions
+-- The functions on distributed tables. Each keeps its contract; what Citus needs of them:
+-- * Delegation (create_distributed_function, distribution_arg_name session_id, co-located with
+--   the sessions): a lone `SELECT f(...)` outside a transaction block is sent whole to the worker
+--   holding the session's shard, one round trip (touch_session, append_message, get_context,
+--   get_session_info, end_session). Inside a transaction (the client's user-scoped calls) the
+--   function runs on the coordinator and each of its statements, naming the session's id, is
+--   routed to that same worker (tests/test_citus.py proves both with citus.log_remote_commands).
+-- * No query that calls a function reading a distributed table per row (Citus: "cannot execute
+--   a distributed query from a query on a shard"): get_session_info and list_user_sessions join
+--   the co-located counters instead.
+-- * No multi-shard FOR UPDATE / SKIP LOCKED: touch_sessions locks its sessions one by one in id
+--   order; the cleanup batch is a multi-shard UPDATE of the ids a LIMITed subquery chose, each
+--   re-checked under its row lock (a session touched meanwhile no longer matches and is left
+--   alone; one deactivated by a concurrent run no longer matches "isActive" and is not counted).
+-- * get_or_create_session serializes one chat on its row of session_manager.active_chats (the
+--   primary key (user_id, chat_id) Citus enforces), instead of the partial unique index.
+-- * A message's order: the sequence gives each node its own range (Citus: a worker's values
+--   start at its group id << 48), so a message appended through the coordinator after some
+--   appended on a worker would sort first; append_message takes past the session's newest id.
+-- The revert puts the plain bodies back (the deploy scripts of those functions).
+SET lock_timeout = '3s';
+-- Citus explains each conversion in NOTICEs (shards, copies, local tables): warnings only.
+SET client_min_messages = warning;
+\ir ../../lib/citus_mode.sql
+\if :citus_on
+BEGIN;
+-- What the revert puts back: each function's definition as it was before this change (whatever
+-- change last made it), recreated with CREATE OR REPLACE (its grants and comment stay).
+CREATE TABLE session_manager.citus_replaced_functions (
+  function_name regprocedure PRIMARY KEY,
+  definition text NOT NULL
+);
+COMMENT ON TABLE session_manager.citus_replaced_functions IS 'On Citus: the definitions citus/functions replaced, which its revert restores.';
+INSERT INTO session_manager.citus_replaced_functions
+SELECT f::regprocedure, pg_catalog.pg_get_functiondef(f::regprocedure)
+FROM pg_catalog.unnest(ARRAY['session_manager.get_session_info(text)', 'session_manager.list_user_sessions(text,boolean)',
+                             'session_manager.get_or_create_session(text,text,text,text)',
+                             'session_manager.append_message(text,text,text,uuid)', 'session_manager.touch_sessions(text[])',
+                             'session_manager.deactivate_idle_batch(interval,integer,text)',
+                             'session_manager.purge_inactive_batch(interval,integer)']) AS f;
+CREATE OR REPLACE FUNCTION session_manager.get_session_info(session_id text)
+RETURNS SETOF session_manager.session_info
+LANGUAGE plpgsql STABLE SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+  acting_user text := session_manager.scoped_user();
+  idle interval;
+BEGIN
+  PERFORM session_manager.check_id(get_session_info.session_id, 'session_id');
+  SELECT s.idle_timeout INTO idle FROM session_manager.settings s;
+  RETURN QUERY
+    SELECT c.id, c."userId", c."chatId", c.agent, c."isActive" AND c."lastActivity" >= now() - idle,
+           c."lastActivity", COALESCE(k.message_count, 0)
+    FROM public."conversationSessions" c
+    LEFT JOIN session_manager.session_message_counts k ON k.session_id = c.id
+    WHERE c.id = get_session_info.session_id AND (acting_user IS NULL OR c."userId" = acting_user);
+END
+$$;
+
+CREATE OR REPLACE FUNCTION session_manager.list_user_sessions(user_id text, include_inactive boolean DEFAULT false)
+RETURNS SETOF session_manager.session_info
+LANGUAGE plpgsql STABLE SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+  acting_user text := session_manager.scoped_user();
+  idle interval;
+BEGIN
+  PERFORM session_manager.check_id(list_user_sessions.user_id, 'user_id');
+  IF list_user_sessions.include_inactive IS NULL THEN
+    PERFORM session_manager.raise_invalid('22004', 'include_inactive must not be NULL', 'Pass true or false.');
+  END IF;
+  IF acting_user IS NOT NULL AND acting_user <> list_user_sessions.user_id THEN
+    RETURN;
+  END IF;
+  SELECT s.idle_timeout INTO idle FROM session_manager.settings s;
+  -- A user's sessions are spread over the shards (distributed by id): this one goes to every
+  -- shard (docs/scaling.md, "limits").
+  RETURN QUERY
+    SELECT c.id, c."userId", c."chatId", c.agent, c."isActive" AND c."lastActivity" >= now() - idle,
+           c."lastActivity", COALESCE(k.message_count, 0)
+    FROM public."conversationSessions" c
+    LEFT JOIN session_manager.session_message_counts k ON k.session_id = c.id
+    WHERE c."userId" = list_user_sessions.user_id
+      AND (list_user_sessions.include_inactive OR (c."isActive" AND c."lastActivity" >= now() - idle))
+    ORDER BY c."lastActivity" DESC, c.id;
+END
+$$;
+
+CREATE OR REPLACE FUNCTION session_manager.get_or_create_session(user_id text, agent text, chat_id text DEFAULT NULL,
+                                                                 title text DEFAULT NULL)
+RETURNS session_manager.session_info
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+  acting_user text := session_manager.scoped_user();
+  cfg session_manager.settings;
+  found_row public."conversationSessions";
+  current_id text;
+  new_id text;
+  attempt integer;
+BEGIN
+  PERFORM session_manager.check_id(get_or_create_session.user_id, 'user_id');
+  IF get_or_create_session.agent IS NULL THEN
+    PERFORM session_manager.raise_invalid('22004', 'agent must not be NULL', 'Pass one of the agents in session_manager.settings.agents.');
+  END IF;
+  IF get_or_create_session.chat_id = '' THEN
+    PERFORM session_manager.raise_invalid('22023', 'chat_id must not be empty', 'Pass the chat''s id, or NULL for a session without a chat.');
+  ELSIF octet_length(get_or_create_session.chat_id) > 1024 THEN
+    PERFORM session_manager.raise_invalid('22001',
+      format('chat_id has %s bytes, more than 1024', octet_length(get_or_create_session.chat_id)),
+      'Pass the chat''s id (a WhatsApp JID has about 30 characters).');
+  END IF;
+  SELECT * INTO cfg FROM session_manager.settings;
+  IF NOT get_or_create_session.agent = ANY (cfg.agents) THEN
+    PERFORM session_manager.raise_invalid('22023', format('agent %L is not allowed', get_or_create_session.agent),
+      format('Use one of %s, or add it to session_manager.settings.agents.', array_to_string(cfg.agents, ', ')));
+  END IF;
+  IF (acting_user IS NOT NULL AND acting_user <> get_or_create_session.user_id)
+     OR NOT EXISTS (SELECT 1 FROM public."user" u WHERE u.id = get_or_create_session.user_id) THEN
+    PERFORM session_manager.raise_invalid('P0002', format('user %L does not exist', get_or_create_session.user_id),
+      'Create the user in the application first, or check the user_id.');
+  END IF;
+  IF get_or_create_session.chat_id IS NOT NULL THEN
+    -- Concurrent callers for one chat meet at its active_chats row: the first inserts it (or
+    -- locks it), the others wait on it and find the first one's session on their next pass.
+    FOR attempt IN 1..3 LOOP
+      SELECT a.session_id INTO current_id FROM session_manager.active_chats a
+      WHERE a.user_id = get_or_create_session.user_id AND a.chat_id = get_or_create_session.chat_id
+      FOR UPDATE;
+      IF FOUND THEN
+        SELECT * INTO found_row FROM public."conversationSessions" c
+        WHERE c.id = current_id AND c."isActive"
+        FOR NO KEY UPDATE;
+        IF FOUND THEN
+          IF found_row."lastActivity" >= now() - cfg.idle_timeout THEN
+            UPDATE public."conversationSessions" c SET "lastActivity" = now()
+            WHERE c.id = found_row.id AND c."lastActivity" < now();
+            IF FOUND THEN
+              found_row."lastActivity" := now();
+            END IF;
+            RETURN session_manager.session_info_of(found_row, cfg.idle_timeout);
+          END IF;
+          -- Active but idle past the timeout: it is not live, so close it and start anew.
+          UPDATE public."conversationSessions" c SET "isActive" = false WHERE c.id = found_row.id;
+        END IF;
+        new_id := gen_random_uuid()::text;
+        INSERT INTO public."conversationSessions" AS c (id, "userId", agent, title, "chatId")
+        VALUES (new_id, get_or_create_session.user_id, get_or_create_session.agent,
+                get_or_create_session.title, get_or_create_session.chat_id)
+        RETURNING * INTO found_row;
+        UPDATE session_manager.active_chats a SET session_id = new_id
+        WHERE a.user_id = get_or_create_session.user_id AND a.chat_id = get_or_create_session.chat_id;
+        RETURN session_manager.session_info_of(found_row, cfg.idle_timeout);
+      END IF;
+      new_id := gen_random_uuid()::text;
+      INSERT INTO session_manager.active_chats AS a (user_id, chat_id, session_id)
+      VALUES (get_or_create_session.user_id, get_or_create_session.chat_id, new_id)
+      ON CONFLICT ON CONSTRAINT active_chats_pkey DO NOTHING;
+      IF FOUND THEN
+        INSERT INTO public."conversationSessions" AS c (id, "userId", agent, title, "chatId")
+        VALUES (new_id, get_or_create_session.user_id, get_or_create_session.agent,
+                get_or_create_session.title, get_or_create_session.chat_id)
+        RETURNING * INTO found_row;
+        RETURN session_manager.session_info_of(found_row, cfg.idle_timeout);
+      END IF;
+    END LOOP;
+    PERFORM session_manager.raise_invalid('40001', 'could not settle the session of this chat under concurrent changes',
+      'Retry the call.');
+  END IF;
+  INSERT INTO public."conversationSessions" AS c (id, "userId", agent, title)
+  VALUES (gen_random_uuid()::text, get_or_create_session.user_id, get_or_create_session.agent, get_or_create_session.title)
+  RETURNING * INTO found_row;
+  RETURN session_manager.session_info_of(found_row, cfg.idle_timeout);
+END
+$$;
+CREATE OR REPLACE FUNCTION session_manager.append_message(session_id text, role text, content text, message_id uuid DEFAULT NULL)
+RETURNS session_manager.message
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+  acting_user text := session_manager.scoped_user();
+  cfg session_manager.settings;
+  target public."conversationSessions";
+  stored session_manager.messages;
+  next_id bigint;
+BEGIN
+  PERFORM session_manager.check_id(append_message.session_id, 'session_id');
+  IF append_message.role IS NULL THEN
+    PERFORM session_manager.raise_invalid('22004', 'role must not be NULL', 'Pass user, assistant or system.');
+  ELSIF append_message.role NOT IN ('user', 'assistant', 'system') THEN
+    PERFORM session_manager.raise_invalid('22023', format('role %L is not allowed', append_message.role),
+                                          'Pass user, assistant or system.');
+  ELSIF append_message.content IS NULL THEN
+    PERFORM session_manager.raise_invalid('22004', 'content must not be NULL', 'Pass the message text.');
+  ELSIF append_message.content = '' THEN
+    PERFORM session_manager.raise_invalid('22023', 'content must not be empty', 'Pass the message text.');
+  END IF;
+  SELECT * INTO cfg FROM session_manager.settings;
+  IF length(append_message.content) > cfg.max_content_length THEN
+    PERFORM session_manager.raise_invalid('22001',
+      format('content has %s characters, more than max_content_length (%s)', length(append_message.content), cfg.max_content_length),
+      'Split the message, or raise session_manager.settings.max_content_length.');
+  END IF;
+
+  -- A retry of a stored message returns the stored row and writes nothing, live session or not.
+  IF append_message.message_id IS NOT NULL THEN
+    -- On Citus a message_id is unique within its session (the key includes the distribution
+    -- column): the lookup names the session and reaches its shard alone.
+    SELECT * INTO stored FROM session_manager.messages m
+    WHERE m.session_id = append_message.session_id AND m.message_id = append_message.message_id;
+    IF FOUND THEN
+      IF acting_user IS NOT NULL AND NOT EXISTS (
+           SELECT 1 FROM public."conversationSessions" c WHERE c.id = stored.session_id AND c."userId" = acting_user) THEN
+        PERFORM session_manager.raise_invalid('P0002', format('session %L does not exist', append_message.session_id),
+          'Create the session with get_or_create_session first.');
+      END IF;
+      RETURN session_manager.stored_message_or_conflict(stored, append_message.session_id, append_message.role,
+                                                        append_message.content);
+    END IF;
+  END IF;
+
+  -- Locking the session keeps cleanup (which skips locked rows) and end_session from closing
+  -- it between the check and the insert.
+  SELECT * INTO target FROM public."conversationSessions" c
+  WHERE c.id = append_message.session_id AND (acting_user IS NULL OR c."userId" = acting_user)
+  FOR NO KEY UPDATE;
+  IF NOT FOUND THEN
+    PERFORM session_manager.raise_invalid('P0002', format('session %L does not exist', append_message.session_id),
+      'Create the session with get_or_create_session first.');
+  ELSIF NOT target."isActive" OR target."lastActivity" < now() - cfg.idle_timeout THEN
+    PERFORM session_manager.raise_invalid('55000', format('session %L is not live (ended or idle past the timeout)', append_message.session_id),
+      'Get a live session with get_or_create_session and append there.');
+  END IF;
+
+  -- Past the session's newest id (the session's row lock, held, orders concurrent appends).
+  SELECT max(o.id) INTO next_id FROM session_manager.messages o WHERE o.session_id = append_message.session_id;
+  next_id := GREATEST(nextval('session_manager.message_order'), COALESCE(next_id, 0) + 1);
+  INSERT INTO session_manager.messages AS m (id, message_id, session_id, role, content, user_id)
+  VALUES (next_id,
+          COALESCE(append_message.message_id, gen_random_uuid()), append_message.session_id,
+          append_message.role, append_message.content, target."userId")
+  ON CONFLICT ON CONSTRAINT messages_message_id_key DO NOTHING
+  RETURNING * INTO stored;
+  IF NOT FOUND THEN
+    -- A concurrent call stored the same message_id first.
+    SELECT * INTO stored FROM session_manager.messages m
+    WHERE m.session_id = append_message.session_id AND m.message_id = append_message.message_id;
+    RETURN session_manager.stored_message_or_conflict(stored, append_message.session_id, append_message.role,
+                                                      append_message.content);
+  END IF;
+
+  INSERT INTO session_manager.session_message_counts AS k (session_id, message_count)
+  VALUES (append_message.session_id, 1)
+  ON CONFLICT ON CONSTRAINT session_message_counts_pkey DO UPDATE SET message_count = k.message_count + 1;
+
+  UPDATE public."conversationSessions" c SET "lastActivity" = now()
+  WHERE c.id = append_message.session_id AND c."lastActivity" < now() - cfg.touch_resolution;
+
+  RETURN ROW(stored.message_id, stored.session_id, stored.role, stored.content, stored.created_at)::session_manager.message;
+END
+$$;
+
+CREATE OR REPLACE FUNCTION session_manager.touch_sessions(session_ids pg_catalog.text[]) RETURNS pg_catalog.int4
+LANGUAGE plpgsql SECURITY DEFINER AS $$
+DECLARE
+  one pg_catalog.text;
+  live pg_catalog.int4 := 0;
+BEGIN
+  IF touch_sessions.session_ids IS NULL THEN
+    PERFORM session_manager.raise_invalid('22004', 'session_ids must not be NULL', 'Pass an array of session ids (it may be empty).');
+  ELSIF pg_catalog.array_position(touch_sessions.session_ids, NULL::pg_catalog.text) IS NOT NULL THEN
+    PERFORM session_manager.raise_invalid('22004', 'session_ids must not contain NULL', 'Remove the NULL elements from the array.');
+  ELSIF pg_catalog.array_position(touch_sessions.session_ids, ''::pg_catalog.text) IS NOT NULL THEN
+    PERFORM session_manager.raise_invalid('22023', 'session_ids must not contain an empty id', 'Remove the empty strings from the array.');
+  END IF;
+  -- One routed touch per distinct id, in id order (two batches over the same ids never
+  -- deadlock): Citus runs no multi-shard FOR UPDATE, and each statement names one shard.
+  FOR one IN SELECT DISTINCT u.id FROM pg_catalog.unnest(touch_sessions.session_ids) AS u(id) ORDER BY u.id LOOP
+    IF session_manager.touch_session(one) THEN
+      live := live OPERATOR(pg_catalog.+) 1;
+    END IF;
+  END LOOP;
+  RETURN live;
+END
+$$;
+
+CREATE OR REPLACE FUNCTION session_manager.deactivate_idle_batch(idle_timeout interval, batch_size integer, only_user text)
+RETURNS integer
+LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp SET enable_seqscan = off AS $$
+DECLARE
+  deactivated integer;
+BEGIN
+  UPDATE public."conversationSessions" c
+  SET "isActive" = false
+  WHERE c.id IN (
+      SELECT t.id FROM public."conversationSessions" t
+      WHERE t."isActive"
+        AND t."lastActivity" < now() - deactivate_idle_batch.idle_timeout
+        AND (deactivate_idle_batch.only_user IS NULL OR t."userId" = deactivate_idle_batch.only_user)
+      LIMIT deactivate_idle_batch.batch_size)
+    AND c."isActive"
+    AND c."lastActivity" < now() - deactivate_idle_batch.idle_timeout;
+  GET DIAGNOSTICS deactivated = ROW_COUNT;
+  RETURN deactivated;
+END
+$$;
+
+CREATE OR REPLACE FUNCTION session_manager.purge_inactive_batch(older_than interval, batch_size integer) RETURNS integer
+LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+  purged integer;
+BEGIN
+  DELETE FROM public."conversationSessions" c
+  WHERE c.id IN (
+      SELECT t.id FROM public."conversationSessions" t
+      WHERE NOT t."isActive"
+        AND t."createdAt" < (now() - purge_inactive_batch.older_than)::timestamp
+        AND t."lastActivity" < now() - purge_inactive_batch.older_than
+      LIMIT purge_inactive_batch.batch_size)
+    AND NOT c."isActive"
+    AND c."lastActivity" < now() - purge_inactive_batch.older_than;
+  GET DIAGNOSTICS purged = ROW_COUNT;
+  RETURN purged;
+END
+$$;
+
+-- One round trip to the session's worker for a lone call (see above).
+SELECT pg_catalog.create_distributed_function(f::regprocedure, 'session_id', colocate_with := 'public."conversationSessions"')
+FROM pg_catalog.unnest(ARRAY['session_manager.touch_session(text)', 'session_manager.append_message(text,text,text,uuid)',
+                             'session_manager.get_context(text,integer)', 'session_manager.get_session_info(text)',
+                             'session_manager.end_session(text)']) AS f;
+
+-- A setting made with SET LOCAL (session_manager.user_id, for the application role's direct
+-- reads through Row Level Security) reaches the workers' shards in the same transaction.
+DO $$
+BEGIN
+  EXECUTE pg_catalog.format('ALTER DATABASE %I SET citus.propagate_set_commands = %L', pg_catalog.current_database(), 'local');
+END
+$$;
+SET LOCAL citus.propagate_set_commands = 'local';
+COMMIT;
+\else
+\echo citus/functions: not distributing (see citus/preflight)
+\endif
