@@ -17,6 +17,7 @@ SET lock_timeout = '3s';
 SET client_min_messages = warning;
 \ir ../../lib/citus_mode.sql
 \if :citus_on
+\ir ../../lib/citus_views_save.sql
 SELECT pg_catalog.format('SELECT pg_catalog.create_distributed_table_concurrently(%L, %L, colocate_with := %L)',
                          t.rel, t.col, t.colocate)
 FROM (VALUES (1, 'public."conversationSessions"', 'id', 'default'),
@@ -41,6 +42,7 @@ SELECT pg_catalog.format('ALTER TABLE %s VALIDATE CONSTRAINT %I', c.conrelid::pg
 FROM pg_catalog.pg_constraint c
 WHERE c.conname IN ('messages_session_id_fkey', 'session_message_counts_session_id_fkey') AND NOT c.convalidated
 \gexec
+\ir ../../lib/citus_views_restore.sql
 \else
 \echo citus/distributed_tables: not distributing (see citus/preflight)
 \endif

@@ -18,6 +18,7 @@ SET client_min_messages = warning;
 \ir ../../lib/citus_mode.sql
 \if :citus_on
 BEGIN;
+\ir ../../lib/citus_views_save.sql
 DROP TRIGGER settings_refresh_cache ON session_manager.settings;
 SET LOCAL citus.enable_unsafe_triggers = on;
 SELECT pg_catalog.create_reference_table('session_manager.settings');
@@ -36,6 +37,7 @@ FROM pg_catalog.pg_dist_shard d,
      (VALUES ('cached_idle_timeout', 'idle_timeout'), ('cached_touch_resolution', 'touch_resolution')) AS f(name, setting)
 WHERE d.logicalrelid OPERATOR(pg_catalog.=) 'session_manager.settings'::pg_catalog.regclass
 \gexec
+\ir ../../lib/citus_views_restore.sql
 COMMENT ON FUNCTION session_manager.cached_idle_timeout() IS 'On Citus: the idle_timeout setting, read from this node''s placement of the settings (a reference table).';
 COMMENT ON FUNCTION session_manager.cached_touch_resolution() IS 'On Citus: the touch_resolution setting, read from this node''s placement of the settings (a reference table).';
 COMMIT;

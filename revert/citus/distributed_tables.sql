@@ -16,6 +16,7 @@ SELECT pg_catalog.to_regclass('pg_catalog.pg_dist_partition') IS NOT NULL
 ALTER TABLE session_manager.messages DROP CONSTRAINT IF EXISTS messages_session_id_fkey;
 ALTER TABLE session_manager.session_message_counts DROP CONSTRAINT IF EXISTS session_message_counts_session_id_fkey;
 ALTER TABLE session_manager.active_chats DROP CONSTRAINT IF EXISTS active_chats_user_id_fkey;
+\ir ../../lib/citus_views_save.sql
 SELECT pg_catalog.format('SELECT pg_catalog.undistribute_table(%L)', t.rel)
 FROM (VALUES (1, 'session_manager.active_chats'), (2, 'session_manager.session_message_counts'),
              (3, 'session_manager.messages')) AS t(n, rel)
@@ -23,4 +24,5 @@ WHERE pg_catalog.to_regclass(t.rel) IS NOT NULL
   AND EXISTS (SELECT 1 FROM pg_catalog.pg_dist_partition p WHERE p.logicalrelid OPERATOR(pg_catalog.=) t.rel::pg_catalog.regclass)
 ORDER BY t.n
 \gexec
+\ir ../../lib/citus_views_restore.sql
 \endif

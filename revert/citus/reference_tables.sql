@@ -10,8 +10,10 @@ SELECT pg_catalog.to_regclass('pg_catalog.pg_dist_partition') IS NOT NULL
                    WHERE p.logicalrelid OPERATOR(pg_catalog.=) 'session_manager.settings'::pg_catalog.regclass) AS settings_distributed \gset
 \if :settings_distributed
 BEGIN;
+\ir ../../lib/citus_views_save.sql
 SET LOCAL citus.enable_unsafe_triggers = on;
 SELECT pg_catalog.undistribute_table('session_manager.settings');
+\ir ../../lib/citus_views_restore.sql
 CREATE TRIGGER settings_refresh_cache AFTER UPDATE ON session_manager.settings
   FOR EACH ROW EXECUTE FUNCTION session_manager.refresh_settings_cache();
 -- The trigger rewrites cached_idle_timeout() and cached_touch_resolution() as constants again.
