@@ -2,12 +2,12 @@
 BEGIN;
 SELECT plan(26);
 \ir fixtures/chat.sql
-SELECT has_function('session_manager', 'append_message', ARRAY['text', 'text', 'text', 'uuid'], 'append_message exists');
-SELECT function_returns('session_manager', 'append_message', ARRAY['text', 'text', 'text', 'uuid'], 'session_manager.message', 'it returns message');
+SELECT has_function('session_manager', 'append_message', ARRAY['text', 'text', 'text', 'uuid', 'text', 'jsonb'], 'append_message exists');
+SELECT function_returns('session_manager', 'append_message', ARRAY['text', 'text', 'text', 'uuid', 'text', 'jsonb'], 'session_manager.message', 'it returns message');
 
 CREATE TEMP TABLE first AS SELECT * FROM session_manager.append_message('live', 'user', 'olá', 'a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11');
-SELECT is((SELECT (message_id, session_id, role, content, created_at) FROM first),
-          ROW('a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11'::uuid, 'live'::text, 'user'::text, 'olá'::text, now()),
+SELECT is((SELECT (message_id, session_id, role, content, created_at, agent_id, metadata) FROM first),
+          ROW('a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11'::uuid, 'live'::text, 'user'::text, 'olá'::text, now(), NULL::text, NULL::jsonb),
           'the stored message is returned');
 SELECT is((SELECT "lastActivity" FROM public."conversationSessions" WHERE id = 'live'), now(), 'and the session is touched');
 SELECT is((SELECT message_count FROM session_manager.get_session_info('live')), 1, 'the message count is 1');
@@ -15,7 +15,7 @@ SELECT isnt((session_manager.append_message('live', 'assistant', 'oi!')).message
 SELECT is((SELECT message_count FROM session_manager.get_session_info('live')), 2, 'the message count follows');
 
 SELECT is((SELECT m FROM session_manager.append_message('live', 'user', 'olá', 'a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11') AS m),
-          (SELECT ROW(f.message_id, f.session_id, f.role, f.content, f.created_at)::session_manager.message FROM first AS f), 'a retry with the same message_id returns the stored row');
+          (SELECT ROW(f.message_id, f.session_id, f.role, f.content, f.created_at, f.agent_id, f.metadata)::session_manager.message FROM first AS f), 'a retry with the same message_id returns the stored row');
 SELECT is((SELECT count(*)::int FROM session_manager.messages), 2, 'and writes nothing');
 UPDATE public."conversationSessions" SET "isActive" = false WHERE id = 'live';
 SELECT lives_ok($$SELECT session_manager.append_message('live', 'user', 'olá', 'a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11')$$,
@@ -31,9 +31,9 @@ SELECT throws_ok($$SELECT session_manager.append_message('ended', 'user', 'x')$$
 SELECT throws_ok($$SELECT session_manager.append_message('stale', 'user', 'x')$$, '55000', NULL, 'a session idle past the timeout is rejected');
 SELECT throws_ok($$SELECT session_manager.append_message(NULL, 'user', 'x')$$, '22004', NULL, 'a NULL session is rejected');
 SELECT throws_ok($$SELECT session_manager.append_message('live', NULL, 'x')$$, '22004', NULL, 'a NULL role is rejected');
-SELECT throws_ok($$SELECT session_manager.append_message('live', 'bot', 'x')$$, '22023', NULL, 'a role outside user/assistant/system is rejected');
+SELECT throws_ok($$SELECT session_manager.append_message('live', 'bot', 'x')$$, '22023', NULL, 'a role outside user/assistant/system/tool is rejected');
 SELECT throws_ok($$SELECT session_manager.append_message('live', 'user', NULL)$$, '22004', NULL, 'NULL content is rejected');
-SELECT throws_ok($$SELECT session_manager.append_message('live', 'user', '')$$, '22023', NULL, 'empty content is rejected');
+SELECT throws_ok($$SELECT session_manager.append_message('live', 'user', '')$$, '22023', NULL, 'empty content without metadata is rejected');
 UPDATE session_manager.settings SET max_content_length = 10;
 SELECT lives_ok($$SELECT session_manager.append_message('live', 'user', repeat('x', 10))$$, 'content of exactly max_content_length is stored');
 SELECT throws_ok($$SELECT session_manager.append_message('live', 'user', repeat('x', 11))$$, '22001', NULL, 'longer content is rejected');

@@ -2,7 +2,7 @@
 BEGIN;
 SELECT plan(9);
 \ir fixtures/chat.sql
-SELECT has_function('session_manager', 'get_context', ARRAY['text', 'integer'], 'get_context exists');
+SELECT has_function('session_manager', 'get_context', ARRAY['text', 'integer', 'text'], 'get_context exists');
 -- 60 messages; they share now() (one transaction), so order comes from the identity.
 SELECT count(*) FROM (SELECT session_manager.append_message('live', 'user', 'm' || i) FROM generate_series(1, 60) AS i) AS appended;
 SELECT results_eq($$SELECT content FROM session_manager.get_context('live', 3)$$, ARRAY['m58', 'm59', 'm60'],

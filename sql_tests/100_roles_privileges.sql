@@ -23,7 +23,7 @@ SELECT is_empty($$
 
 SELECT ok(has_function_privilege('session_manager_app', 'session_manager.touch_session(text)', 'EXECUTE'), 'the app role may touch');
 SELECT ok(has_function_privilege('session_manager_app', 'session_manager.get_or_create_session(text, text, text, text)', 'EXECUTE'), 'the app role may get or create');
-SELECT ok(has_function_privilege('session_manager_app', 'session_manager.append_message(text, text, text, uuid)', 'EXECUTE'), 'the app role may append');
+SELECT ok(has_function_privilege('session_manager_app', 'session_manager.append_message(text, text, text, uuid, text, jsonb)', 'EXECUTE'), 'the app role may append');
 SELECT ok(NOT has_function_privilege('session_manager_app', 'session_manager.purge_inactive_sessions(interval)', 'EXECUTE'), 'the app role may not purge history');
 SELECT ok(NOT has_function_privilege('session_manager_app', 'session_manager.run_cleanup_job()', 'EXECUTE'), 'the app role may not run the job procedure');
 SELECT ok(NOT has_function_privilege('session_manager_app', 'session_manager.deactivate_idle_batch(interval, integer, text)', 'EXECUTE'), 'nor the internal helpers');

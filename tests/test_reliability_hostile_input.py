@@ -13,6 +13,8 @@ a call that rightly wrote, the state is put back.
 from __future__ import annotations
 
 import asyncio
+import json
+import re
 import time
 import uuid
 from collections import Counter
@@ -25,17 +27,21 @@ import psycopg
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from psycopg.types.json import Jsonb
 
 from reliability_report import record_proof
 from session_manager import AsyncSessionManager, SessionManager, SessionManagerError
 
 MAX_CONTENT = 2000  # max_content_length in this module's database: "huge" stays cheap to generate
+MAX_METADATA = 5000  # max_metadata_bytes here; generated metadata is either well under it or well over it
+MAX_BATCH = 5  # max_batch_messages here
 MESSAGE_ID = uuid.UUID("00000000-0000-4000-8000-000000000001")
 LIVE = {"live-1": "u1", "live-2": "u2"}
 SESSIONS = {**LIVE, "ended-1": "u1", "idle-1": "u1"}
 USERS = ("u1", "u2")
 AGENTS = ("financeiro", "max", "geral")
 INT4 = 2**31
+UUID_TEXT = re.compile(r"\{?[0-9a-f]{8}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{12}\}?", re.IGNORECASE)
 
 STATE = f"""
 TRUNCATE public."user", session_manager.cleanup_runs CASCADE;
@@ -108,7 +114,16 @@ interval_arg = st.one_of(st.none(),
 ODD_INTERVALS = {"1 mon -30 days": "22023", "1 mon -31 days": "22023", "1 day -24 hours": "22023",
                  # positive as compared, but its length depends on the month: refused since 2026-12-02
                  "-1 mon 31 days": "22023", "1 day -1 hour": "22023", "-0": "22023", "00:00:00.000001": 3}
-role_arg = st.one_of(st.sampled_from(["user", "assistant", "system"]), text_arg)
+ROLES = ("user", "assistant", "system", "tool")
+role_arg = st.one_of(st.sampled_from(ROLES), text_arg)
+# JSON without floats (PostgreSQL prints numbers its own way) and without NUL (jsonb cannot hold \u0000).
+json_leaf = st.one_of(st.none(), st.booleans(), st.integers(-(2**70), 2**70), unicode)
+small_object = st.dictionaries(st.text(st.characters(blacklist_categories=("Cs",), blacklist_characters="\x00"),
+                                       max_size=10),
+                               st.one_of(json_leaf, st.lists(st.integers(), max_size=3)), max_size=3)
+# Metadata: NULL, a small object, an object far over MAX_METADATA, or JSON that is no object.
+metadata_arg = st.one_of(st.none(), small_object, st.just({"x": "y" * (MAX_METADATA + 100)}),
+                         st.sampled_from([[], [1], "text", 0, True]), st.just("null"))
 agent_arg = st.one_of(st.sampled_from(AGENTS), text_arg)
 message_id_arg = st.one_of(st.none(), st.just(MESSAGE_ID), st.uuids(), st.just(uuid.UUID(int=0)))
 
@@ -207,32 +222,119 @@ class Oracle:
         faults = id_fault(session_id)
         return error(*faults) if faults else Expect(check=lambda r: r is live, writes=live)
 
+    @staticmethod
+    def message_faults(role: Any, content: Any, agent_id: Any = None, metadata: Any = None) -> list[str]:
+        """The faults check_message finds in one message (metadata "null" is JSON null, not SQL NULL)."""
+        faults = ["22004"] if role is None else ["22023"] if role not in ROLES else []
+        faults += ["22004"] if content is None else ["22001"] if len(content) > MAX_CONTENT else []
+        if metadata is not None and not isinstance(metadata, dict):
+            faults.append("22023")
+        elif metadata is not None and len(json.dumps(metadata, ensure_ascii=False).encode()) > MAX_METADATA:
+            faults.append("22001")
+        if content == "" and metadata is None:
+            faults.append("22023")
+        if agent_id is not None and agent_id not in AGENTS:
+            faults.append("22023")
+        return faults
+
     def append_message(self, session_id: str | None, role: str | None, content: str | None,
-                       message_id: uuid.UUID | None) -> Expect:
-        faults = id_fault(session_id)
-        faults += ["22004"] if role is None else ["22023"] if role not in ("user", "assistant", "system") else []
-        faults += (["22004"] if content is None else ["22023"] if content == ""
-                   else ["22001"] if len(content) > MAX_CONTENT else [])  # characters, not bytes
+                       message_id: uuid.UUID | None, agent_id: str | None = None, metadata: Any = None) -> Expect:
+        faults = id_fault(session_id) + self.message_faults(role, content, agent_id, metadata)
         if faults:
             return error(*faults)
         if message_id == MESSAGE_ID:  # a retry of the stored message, or a conflicting reuse of its id
-            same = (session_id, role, content) == ("live-1", "user", "Oi")
+            same = (session_id, role, content, agent_id, metadata) == ("live-1", "user", "Oi", None, None)
             return Expect(check=lambda r: r[:4] == (MESSAGE_ID, "live-1", "user", "Oi")) if same else error("23505")
         if session_id not in SESSIONS:
             return error("P0002")
         if session_id not in LIVE:
             return error("55000")
-        return Expect(check=lambda r: r[1:4] == (session_id, role, content)
+        return Expect(check=lambda r: r[1:4] == (session_id, role, content) and tuple(r[5:]) == (agent_id, metadata)
                       and (message_id is None or r[0] == message_id), writes=True)
 
-    def get_context(self, session_id: str | None, max_messages: int | None) -> Expect:
+    def append_messages(self, session_id: str | None, messages: Any) -> Expect:
         faults = id_fault(session_id)
+        if messages is None:
+            faults.append("22004")
+        elif not isinstance(messages, list) or len(messages) > MAX_BATCH:
+            faults.append("22023")
+        else:
+            for m in messages:
+                if not isinstance(m, dict) or set(m) - {"role", "content", "message_id", "agent_id", "metadata"}:
+                    faults.append("22023")
+                    continue
+                if any(m.get(k) is not None and not isinstance(m.get(k), str)
+                       for k in ("role", "content", "message_id", "agent_id")):
+                    faults.append("22023")
+                    continue
+                if m.get("message_id") is not None and not UUID_TEXT.fullmatch(m["message_id"]):
+                    faults.append("22023")
+                faults += self.message_faults(m.get("role"), m.get("content"), m.get("agent_id"), m.get("metadata"))
+        if faults:
+            return error(*faults)
+        # Stored in order: each element a retry (same as stored), a conflict (23505), or new (the session must
+        # be known and live, checked at the first new one).
+        seen: dict[uuid.UUID, tuple[Any, ...]] = {MESSAGE_ID: ("live-1", "user", "Oi", None, None)}
+        new = 0
+        for m in messages:
+            key = (session_id, m["role"], m["content"], m.get("agent_id"), m.get("metadata"))
+            mid = None if m.get("message_id") is None else uuid.UUID(m["message_id"])
+            if mid is not None and mid in seen:
+                if seen[mid] != key:
+                    return error("23505")
+                continue
+            if new == 0 and session_id not in SESSIONS:
+                return error("P0002")
+            if new == 0 and session_id not in LIVE:
+                return error("55000")
+            new += 1
+            if mid is not None:
+                seen[mid] = key
+        want = [(session_id, m["role"], m["content"], m.get("agent_id"), m.get("metadata")) for m in messages]
+        return Expect(check=lambda rows: [(r[1], r[2], r[3], r[5], r[6]) for r in rows] == want, writes=new > 0)
+
+    def message_change(self, session_id: str | None, extra_faults: list[str]) -> list[str]:
+        """pop_message, clear_messages, trim_messages: argument faults, then unknown or not live."""
+        faults = id_fault(session_id) + extra_faults
+        return faults or (["P0002"] if session_id not in SESSIONS else ["55000"] if session_id not in LIVE else [])
+
+    def pop_message(self, session_id: str | None) -> Expect:
+        if faults := self.message_change(session_id, []):
+            return error(*faults)
+        had = session_id == "live-1"
+        return Expect(check=lambda rows: [tuple(r[:4]) for r in rows] == ([(MESSAGE_ID, "live-1", "user", "Oi")]
+                                                                          if had else []), writes=had)
+
+    def clear_messages(self, session_id: str | None) -> Expect:
+        if faults := self.message_change(session_id, []):
+            return error(*faults)
+        had = int(session_id == "live-1")
+        return Expect(check=lambda r: r == had, writes=had > 0)
+
+    def trim_messages(self, session_id: str | None, keep: int | None, agent_id: str | None) -> Expect:
+        keep_faults = (["22004"] if keep is None else ["22003"] if not -INT4 <= keep < INT4
+                       else ["22023"] if keep < 0 else [])
+        if faults := self.message_change(session_id, keep_faults + (["22023"] if agent_id == "" else [])):
+            return error(*faults)
+        # live-1's one message has no agent: a trim of an agent's messages finds none of it.
+        removed = int(session_id == "live-1" and agent_id is None and keep == 0)
+        return Expect(check=lambda r: r == removed, writes=removed > 0)
+
+    def find_chat_session(self, user_id: str | None, chat_id: str | None) -> Expect:
+        if faults := id_fault(user_id) + id_fault(chat_id):
+            return error(*faults)
+        want = {("u1", "c1"): ["live-1"], ("u2", "c1"): ["live-2"]}.get((user_id, chat_id), [])
+        return Expect(check=lambda rows: [r[0] for r in rows] == want and all(r[4] for r in rows))
+
+    def get_context(self, session_id: str | None, max_messages: int | None, agent_id: str | None = None) -> Expect:
+        faults = id_fault(session_id) + (["22023"] if agent_id == "" else [])
         if max_messages is not None and not -INT4 <= max_messages < INT4:
             faults.append("22003")  # beyond integer: PostgreSQL's own cast, before the function
         elif max_messages is not None and max_messages <= 0:
             faults.append("22023")
         if faults:
             return error(*faults)
+        # live-1's one message has no agent: every agent's context has it.
         stored = [(MESSAGE_ID, "live-1", "user", "Oi")] if session_id == "live-1" else []
         return Expect(check=lambda rows: [tuple(r[:4]) for r in rows] == stored)
 
@@ -349,7 +451,8 @@ TALLIES: dict[str, Tally] = {}
 @pytest.fixture(scope="module")
 def harness(db: str) -> Iterator[Harness]:
     with psycopg.connect(db, autocommit=True) as conn:
-        conn.execute("UPDATE session_manager.settings SET max_content_length = %s", [MAX_CONTENT])
+        conn.execute("UPDATE session_manager.settings SET max_content_length = %s, max_metadata_bytes = %s, "
+                     "max_batch_messages = %s", [MAX_CONTENT, MAX_METADATA, MAX_BATCH])
         h = Harness(conn)
         yield h
     record_tallies()
@@ -454,6 +557,77 @@ def test_get_context_answers_hostile_arguments_by_the_contract(sql: Harness, ses
     sql.sql("get_context", sql.oracle.get_context(session_id, max_messages),
             "SELECT * FROM session_manager.get_context(%s::text, %s::bigint::integer)", [session_id, max_messages],
             many=True)
+
+
+# -- agent memory (issue 16) ---------------------------------------------------------------------------
+
+
+def jsonb(value: Any) -> Any:
+    return None if value is None else Jsonb(value)
+
+
+@HYPOTHESIS_APPEND
+@given(session_id=st.one_of(st.sampled_from(list(SESSIONS)), text_arg), role=role_arg,
+       content=st.one_of(st.just("Oi"), st.just(""), text_arg), message_id=message_id_arg,
+       agent_id=st.one_of(st.none(), agent_arg), metadata=metadata_arg)
+def test_append_message_with_agent_and_metadata_answers_hostile_arguments_by_the_contract(
+        sql: Harness, session_id: str | None, role: str | None, content: str | None, message_id: uuid.UUID | None,
+        agent_id: str | None, metadata: Any) -> None:
+    sql.sql("append_message", sql.oracle.append_message(session_id, role, content, message_id, agent_id, metadata),
+            "SELECT * FROM session_manager.append_message(%s::text, %s::text, %s::text, %s::uuid, %s::text, %s::jsonb)",
+            [session_id, role, content, message_id, agent_id, jsonb(metadata)])
+
+
+# One element of append_messages: the keys the function knows (each possibly missing, JSON null or hostile),
+# sometimes one it does not, or no object at all.
+element = st.one_of(
+    st.fixed_dictionaries({}, optional={
+        "role": role_arg, "content": st.one_of(st.just("Oi"), st.just(""), text_arg),
+        "message_id": st.one_of(st.none(), st.just(str(MESSAGE_ID)), st.uuids().map(str),
+                                st.sampled_from(["junk", "", "123", "00000000-0000-4000-8000-00000000000g"])),
+        "agent_id": st.one_of(st.none(), agent_arg), "metadata": metadata_arg,
+        "name": st.just("unknown key")}),
+    st.fixed_dictionaries({"role": st.just("user"), "content": st.just("Oi")},
+                          optional={"message_id": st.just(str(MESSAGE_ID))}),
+    st.sampled_from([1, "x", None, [1], True]))
+messages_arg = st.one_of(st.none(), st.lists(element, max_size=MAX_BATCH + 2),
+                         st.sampled_from([{"role": "user", "content": "x"}, "x", 1, True]))
+
+
+@HYPOTHESIS_APPEND
+@given(session_id=st.one_of(st.sampled_from(list(SESSIONS)), text_arg), messages=messages_arg)
+def test_append_messages_answers_hostile_arrays_by_the_contract(sql: Harness, session_id: str | None,
+                                                                messages: Any) -> None:
+    sql.sql("append_messages", sql.oracle.append_messages(session_id, messages),
+            "SELECT * FROM session_manager.append_messages(%s::text, %s::jsonb)", [session_id, jsonb(messages)],
+            many=True)
+
+
+@HYPOTHESIS
+@given(session_id=st.one_of(st.sampled_from(list(SESSIONS)), text_arg), keep=limit_arg,
+       agent_id=st.one_of(st.none(), agent_arg), max_messages=limit_arg)
+def test_pop_clear_trim_and_agent_context_answer_hostile_arguments_by_the_contract(
+        sql: Harness, session_id: str | None, keep: int | None, agent_id: str | None,
+        max_messages: int | None) -> None:
+    sql.sql("get_context", sql.oracle.get_context(session_id, max_messages, agent_id),
+            "SELECT * FROM session_manager.get_context(%s::text, %s::bigint::integer, %s::text)",
+            [session_id, max_messages, agent_id], many=True)
+    sql.sql("trim_messages", sql.oracle.trim_messages(session_id, keep, agent_id),
+            "SELECT session_manager.trim_messages(%s::text, %s::bigint::integer, %s::text)",
+            [session_id, keep, agent_id])
+    sql.sql("pop_message", sql.oracle.pop_message(session_id),
+            "SELECT * FROM session_manager.pop_message(%s::text)", [session_id], many=True)
+    sql.sql("clear_messages", sql.oracle.clear_messages(session_id),
+            "SELECT session_manager.clear_messages(%s::text)", [session_id])
+
+
+@HYPOTHESIS
+@given(user_id=st.one_of(st.sampled_from(USERS), text_arg),
+       chat_id=st.one_of(st.sampled_from(["c1", "c2", "c9"]), text_arg))
+def test_find_chat_session_answers_hostile_arguments_by_the_contract(sql: Harness, user_id: str | None,
+                                                                     chat_id: str | None) -> None:
+    sql.sql("find_chat_session", sql.oracle.find_chat_session(user_id, chat_id),
+            "SELECT * FROM session_manager.find_chat_session(%s::text, %s::text)", [user_id, chat_id], many=True)
 
 
 @HYPOTHESIS
@@ -629,3 +803,39 @@ def test_async_client_answers_hostile_arguments_by_the_contract(
                     client.judge(name, expected, as_rows(value), None, None)
 
     asyncio.run(calls())
+
+
+@settings(HYPOTHESIS, max_examples=40)  # seven calls an example
+@given(session_id=st.one_of(st.sampled_from(list(SESSIONS)), client_text_arg),
+       agent_id=st.one_of(st.none(), st.sampled_from(AGENTS), client_text_arg),
+       user_id=st.one_of(st.sampled_from(USERS), client_text_arg),
+       chat_id=st.one_of(st.sampled_from(["c1", "c9"]), client_text_arg), keep=st.integers(-2, 2))
+def test_client_agent_memory_methods_answer_hostile_arguments_by_the_contract(
+        client: Harness, manager: SessionManager, session_id: str | None, agent_id: str | None,
+        user_id: str | None, chat_id: str | None, keep: int) -> None:
+    o = client
+    client.client("get_context", client_expect(o.oracle.get_context(session_id, 5, agent_id), session_id, agent_id),
+                  lambda: manager.get_context(session_id, 5, agent_id=agent_id))  # type: ignore[arg-type]
+    client.client("append_message", client_expect(
+        o.oracle.append_message(session_id, "assistant", "", None, agent_id, {"k": agent_id}),
+        session_id, agent_id),
+                  lambda: manager.append_message(session_id, "assistant", "",  # type: ignore[arg-type]
+                                                 agent_id=agent_id, metadata={"k": agent_id}))
+    client.client("append_messages", client_expect(
+        o.oracle.append_messages(session_id, [{"role": "user", "content": "a", "agent_id": agent_id}]),
+        session_id, agent_id),
+                  lambda: manager.append_messages(session_id,  # type: ignore[arg-type]
+                                                  [{"role": "user", "content": "a", "agent_id": agent_id}]))
+    client.client("trim_messages", client_expect(o.oracle.trim_messages(session_id, keep, agent_id),
+                                                 session_id, agent_id),
+                  lambda: manager.trim_messages(session_id, keep, agent_id))  # type: ignore[arg-type]
+    pop = o.oracle.pop_message(session_id)
+    one = Expect(pop.sqlstates, lambda r: pop.check([] if r is None else [r]), pop.writes)
+    client.client("pop_message", client_expect(one, session_id),
+                  lambda: manager.pop_message(session_id))  # type: ignore[arg-type]
+    client.client("clear_messages", client_expect(o.oracle.clear_messages(session_id), session_id),
+                  lambda: manager.clear_messages(session_id))  # type: ignore[arg-type]
+    found = o.oracle.find_chat_session(user_id, chat_id)
+    first = Expect(found.sqlstates, lambda r: found.check([] if r is None else [r]))
+    client.client("find_chat_session", client_expect(first, user_id, chat_id),
+                  lambda: manager.find_chat_session(user_id, chat_id))  # type: ignore[arg-type]

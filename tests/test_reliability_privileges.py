@@ -24,17 +24,22 @@ from urllib.parse import quote
 
 import psycopg
 import pytest
+from psycopg.types.json import Jsonb
 from test_reliability_hostile_input import CHECKSUM
 
 from conftest import Server
 from reliability_report import record_proof
-from session_manager import PermissionDeniedError, SessionManager
+from session_manager import NotFoundError, PermissionDeniedError, SessionManager
 
 SESSION_FUNCTIONS = {
     "session_manager.touch_session(text)", "session_manager.touch_sessions(text[])",
     "session_manager.cleanup_old_sessions(interval)", "session_manager.get_or_create_session(text,text,text,text)",
-    "session_manager.end_session(text)", "session_manager.append_message(text,text,text,uuid)",
-    "session_manager.get_context(text,integer)", "session_manager.get_session_info(text)",
+    "session_manager.end_session(text)", "session_manager.append_message(text,text,text,uuid,text,jsonb)",
+    "session_manager.get_context(text,integer,text)", "session_manager.get_session_info(text)",
+    # Agent memory (issue 16).
+    "session_manager.append_messages(text,jsonb)", "session_manager.pop_message(text)",
+    "session_manager.clear_messages(text)", "session_manager.trim_messages(text,integer,text)",
+    "session_manager.find_chat_session(text,text)",
     "session_manager.list_user_sessions(text,boolean)", "session_manager.version()",
 }
 MONITORING_VIEWS = {"session_manager.function_stats", "session_manager.session_stats",
@@ -235,7 +240,14 @@ def test_the_app_role_reads_and_reaches_only_its_users_rows(db: str, roles: Role
         assert sees(conn, "SELECT content FROM session_manager.get_context('other-live')") == []
         assert sees(conn, "SELECT session_id FROM session_manager.list_user_sessions('u2', true)") == []
         assert sees(conn, "SELECT session_manager.cleanup_old_sessions()") == [1]  # own-stale only
+        assert sees(conn, "SELECT content FROM session_manager.get_context('other-live', 5, 'geral')") == []
+        assert sees(conn, "SELECT session_id FROM session_manager.find_chat_session('u2', 'c1')") == []
         for sql, state in [("SELECT session_manager.append_message('other-live', 'user', 'x')", "P0002"),
+                           ("SELECT session_manager.append_messages('other-live', '[{\"role\": \"user\", "
+                            "\"content\": \"x\"}]')", "P0002"),
+                           ("SELECT * FROM session_manager.pop_message('other-live')", "P0002"),
+                           ("SELECT session_manager.clear_messages('other-live')", "P0002"),
+                           ("SELECT session_manager.trim_messages('other-live', 0)", "P0002"),
                            ("SELECT session_manager.get_or_create_session('u2', 'geral', 'c1')", "P0002")]:
             assert refused(conn, sql) == state, sql
             checks += 1
@@ -249,9 +261,15 @@ def test_the_app_role_reads_and_reaches_only_its_users_rows(db: str, roles: Role
         assert mine.get_context("other-live") == []
         assert mine.list_user_sessions("u2", include_inactive=True) == []
         assert [m.content for m in mine.get_context("own-live")] == ["mine"]
+        assert mine.find_chat_session("u2", "c1") is None
+        for call in (lambda: mine.pop_message("other-live"), lambda: mine.clear_messages("other-live"),
+                     lambda: mine.trim_messages("other-live", 0),
+                     lambda: mine.append_messages("other-live", [{"role": "user", "content": "x"}])):
+            with pytest.raises(NotFoundError):
+                call()
         with pytest.raises(PermissionDeniedError):
             mine.health_check()
-        checks += 6
+        checks += 11
     assert checksum(owner) == before
     other = owner.execute("""SELECT id, "isActive" FROM public."conversationSessions" WHERE "userId" = 'u2'
                              ORDER BY id""").fetchall()
@@ -453,8 +471,22 @@ def scripted_chat(call: Callable[[str, list[Any]], list[tuple[Any, ...]]]) -> li
         ("SELECT * FROM session_manager.get_session_info(%s)", [sid]),
         ("SELECT * FROM session_manager.list_user_sessions('u1', true)", []),
         ("SELECT * FROM session_manager.list_user_sessions('u2', true)", []),
+        # Agent memory (issue 16): jsonb arguments passed typed (a cast would name a shadowed type).
+        ("SELECT * FROM session_manager.append_messages(%s, %s)",
+         [sid, Jsonb([{"role": "user", "content": "a", "agent_id": "max"},
+                      {"role": "tool", "content": "", "agent_id": "max", "metadata": {"k": [1]}}])]),
+        ("SELECT * FROM session_manager.append_message(%s, 'assistant', 'm', NULL, 'max', %s)", [sid, Jsonb({"x": 1})]),
+        ("SELECT * FROM session_manager.get_context(%s, 3, 'max')", [sid]),
+        ("SELECT * FROM session_manager.pop_message(%s)", [sid]),
+        ("SELECT session_manager.trim_messages(%s, 1, 'max')", [sid]),
+        ("SELECT session_manager.trim_messages(%s, 3)", [sid]),
+        ("SELECT * FROM session_manager.find_chat_session('u1', 'c9')", []),
+        ("SELECT * FROM session_manager.find_chat_session('u2', 'c1')", []),
+        ("SELECT session_manager.clear_messages('other-live')", []),
+        ("SELECT * FROM session_manager.pop_message(%s)", [sid]),
         ("SELECT session_manager.end_session(%s)", [sid]),
         ("SELECT session_manager.end_session(%s)", [sid]),
+        ("SELECT session_manager.clear_messages(%s)", [sid]),
         ("SELECT session_manager.cleanup_old_sessions()", []),
         ("SELECT session_manager.version()", []),
         ("SELECT session_manager.append_message(%s, 'user', 'late')", [sid]),
@@ -491,7 +523,8 @@ def normalized_tables(owner: psycopg.Connection[Any]) -> list[Any]:
         SELECT 'session', "userId", agent, "chatId", "isActive", "lastActivity" > now() - interval '1 minute',
                (SELECT message_count FROM session_manager.session_message_counts k WHERE k.session_id = c.id)
         FROM public."conversationSessions" c
-        UNION ALL SELECT 'message', m.role, m.content, NULL, NULL, NULL, NULL FROM session_manager.messages m
+        UNION ALL SELECT 'message', m.role, m.content, concat_ws('|', m.agent_id, m.metadata::text), NULL, NULL, NULL
+        FROM session_manager.messages m
         UNION ALL SELECT 'run', r.source, r.deactivated::text, NULL, r.scoped, NULL, NULL
         FROM session_manager.cleanup_runs r
         ORDER BY 1, 2, 3, 4, 5, 6, 7""").fetchall()
@@ -527,7 +560,23 @@ def run_client_script(manager: SessionManager) -> list[Any]:
         len(mine.list_user_sessions("u1", include_inactive=True)), mine.list_user_sessions("u2"),
         mine.end_session(made.session_id), mine.end_session(made.session_id),
         mine.cleanup_old_sessions(), mine.version(),
+        *agent_memory_client_script(mine, made.user_id),
     ]
+
+
+def agent_memory_client_script(mine: SessionManager, user_id: str) -> list[Any]:
+    """Issue 16's methods, on a session of their own (the script's first one is ended by now)."""
+    s = mine.get_or_create_session(user_id, "geral", "c8")
+    stored = mine.append_messages(s.session_id, [{"role": "user", "content": "a"},
+                                                 {"role": "assistant", "content": "", "agent_id": "max",
+                                                  "metadata": {"tool_calls": [{"id": "c1"}]}}])
+    popped = mine.pop_message(s.session_id)
+    found = mine.find_chat_session(user_id, "c8")
+    return [[(m.role, m.content, m.agent_id, m.metadata) for m in stored],
+            [(m.role, m.content) for m in mine.get_context(s.session_id, 5, agent_id="max")],
+            popped is not None and (popped.role, popped.metadata), found is not None and found.message_count,
+            mine.trim_messages(s.session_id, 0, agent_id="max"), mine.clear_messages(s.session_id),
+            mine.find_chat_session("u2", "c1")]
 
 
 def test_objects_planted_in_public_and_pg_temp_change_nothing_the_functions_do(
@@ -571,7 +620,7 @@ def test_objects_planted_in_public_and_pg_temp_change_nothing_the_functions_do(
     assert client_path == (HIJACK_PATH.replace(" ", ""),), client_path
     # The script did run: sessions made, messages stored, and each refusal its own SQLSTATE.
     errors = [rows[0][1] for rows in baseline if rows and rows[0][0] == "error"]
-    assert errors == ["55000", "P0002", "22023", "22001", "22023", "P0002", "22023"], errors
+    assert errors == ["P0002", "55000", "55000", "P0002", "22023", "22001", "22023", "P0002", "22023"], errors
     assert baseline[0] == [("<sid>", "u1", "c9", "geral", True, "<time>", 0)], baseline[0]
     assert [m[3] for m in baseline[6]] == ["Quero a segunda via", "x" * 10], baseline[6]
     assert planted_calls == [], "the package ran a planted function"

@@ -1,9 +1,27 @@
 -- Revert pg-session-manager:functions/append_message from pg
--- Back to the previous version (functions/append_message@v0.3.0).
+-- Back to the previous version (functions/append_message@v0.4.1): its signature, its helper
+-- stored_message_or_conflict, and the grant app_grants gave it.
 SET lock_timeout = '3s';
 BEGIN;
+DROP FUNCTION session_manager.append_message(text, text, text, uuid, text, jsonb);
+
+CREATE FUNCTION session_manager.stored_message_or_conflict(stored session_manager.messages, session_id text,
+                                                           role text, content text)
+RETURNS session_manager.message
+LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
+BEGIN
+  IF (stored.session_id, stored.role, stored.content)
+     IS DISTINCT FROM (stored_message_or_conflict.session_id, stored_message_or_conflict.role, stored_message_or_conflict.content) THEN
+    PERFORM session_manager.raise_invalid('23505',
+      format('message_id %s is already stored with a different session, role or content', stored.message_id),
+      'Use a new message_id for a new message; reuse one only to retry the very same message.');
+  END IF;
+  RETURN ROW(stored.message_id, stored.session_id, stored.role, stored.content, stored.created_at)::session_manager.message;
+END
+$$;
+COMMENT ON FUNCTION session_manager.stored_message_or_conflict(session_manager.messages, text, text, text) IS 'Returns the stored message when it matches the retried session, role and content; raises 23505 otherwise.';
 -- SECURITY DEFINER: the application's role may not INSERT into the tables itself.
-CREATE OR REPLACE FUNCTION session_manager.append_message(session_id text, role text, content text, message_id uuid DEFAULT NULL)
+CREATE FUNCTION session_manager.append_message(session_id text, role text, content text, message_id uuid DEFAULT NULL)
 RETURNS session_manager.message
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
@@ -34,6 +52,11 @@ BEGIN
   IF append_message.message_id IS NOT NULL THEN
     SELECT * INTO stored FROM session_manager.messages m WHERE m.message_id = append_message.message_id;
     IF FOUND THEN
+      IF acting_user IS NOT NULL AND NOT EXISTS (
+           SELECT 1 FROM public."conversationSessions" c WHERE c.id = stored.session_id AND c."userId" = acting_user) THEN
+        PERFORM session_manager.raise_invalid('P0002', format('session %L does not exist', append_message.session_id),
+          'Create the session with get_or_create_session first.');
+      END IF;
       RETURN session_manager.stored_message_or_conflict(stored, append_message.session_id, append_message.role,
                                                         append_message.content);
     END IF;
@@ -76,4 +99,7 @@ END
 $$;
 COMMENT ON FUNCTION session_manager.append_message(text, text, text, uuid) IS 'Stores a message in a live session and touches it in one transaction; the same message_id again returns the stored row (23505 if it differs).';
 
+REVOKE EXECUTE ON FUNCTION session_manager.append_message(text, text, text, uuid),
+  session_manager.stored_message_or_conflict(session_manager.messages, text, text, text) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION session_manager.append_message(text, text, text, uuid) TO session_manager_app;
 COMMIT;

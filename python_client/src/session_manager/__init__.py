@@ -25,7 +25,7 @@ from .errors import (
     TransactionConflictError,
 )
 from .manager import AsyncSessionManager, SessionManager
-from .models import CleanupJobStatus, HealthCheck, Message, SessionInfo, SessionStats
+from .models import CleanupJobStatus, HealthCheck, Message, NewMessage, SessionInfo, SessionStats
 from .pool import CallTiming, PoolSettings, RetryPolicy
 
 __version__ = "0.4.1"
@@ -45,6 +45,7 @@ __all__ = [
     "HealthCheck",
     "InvalidArgumentError",
     "Message",
+    "NewMessage",
     "NotFoundError",
     "NullArgumentError",
     "PermissionDeniedError",

@@ -13,12 +13,13 @@ chat_id are never retried: a repeat could report a different result or create a 
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 import random
 import threading
 import time
 import uuid
-from collections.abc import AsyncIterator, Callable, Iterator, Sequence
+from collections.abc import AsyncIterator, Callable, Iterator, Mapping, Sequence
 from contextlib import asynccontextmanager, contextmanager
 from dataclasses import dataclass
 from datetime import timedelta
@@ -36,13 +37,14 @@ from .errors import (
     ClosedError,
     ConnectionFailedError,
     ConnectionLostError,
+    InvalidArgumentError,
     PoolTimeoutError,
     SessionManagerError,
     TransactionConflictError,
     nul_byte_error,
     translate,
 )
-from .models import CleanupJobStatus, HealthCheck, Message, SessionInfo, SessionStats
+from .models import CleanupJobStatus, HealthCheck, Message, NewMessage, SessionInfo, SessionStats
 from .pool import (
     AsyncPool,
     CallStats,
@@ -113,6 +115,10 @@ def _message(rows: Rows) -> Message:
     return Message.from_row(rows[0])
 
 
+def _optional_message(rows: Rows) -> Message | None:
+    return Message.from_row(rows[0]) if rows else None
+
+
 def _messages(rows: Rows) -> list[Message]:
     return [Message.from_row(r) for r in rows]
 
@@ -143,7 +149,14 @@ class SPEC:
                                      retryable=True)  # only with a chat_id
     end_session = CallSpec("end_session", queries.END_SESSION, _bool, retryable=False)
     append_message = CallSpec("append_message", queries.APPEND_MESSAGE, _message, retryable=True)
+    # Every element's message_id is fixed before the first attempt: a retry stores nothing twice.
+    append_messages = CallSpec("append_messages", queries.APPEND_MESSAGES, _messages, retryable=True)
     get_context = CallSpec("get_context", queries.GET_CONTEXT, _messages, retryable=True)
+    # A repeat after a lost reply would remove another message, or report 0 removed: never retried.
+    pop_message = CallSpec("pop_message", queries.POP_MESSAGE, _optional_message, retryable=False)
+    clear_messages = CallSpec("clear_messages", queries.CLEAR_MESSAGES, _int, retryable=False)
+    trim_messages = CallSpec("trim_messages", queries.TRIM_MESSAGES, _int, retryable=False)
+    find_chat_session = CallSpec("find_chat_session", queries.FIND_CHAT_SESSION, _optional_session, retryable=True)
     get_session_info = CallSpec("get_session_info", queries.GET_SESSION_INFO, _optional_session, retryable=True)
     list_user_sessions = CallSpec("list_user_sessions", queries.LIST_USER_SESSIONS, _sessions, retryable=True)
     version = CallSpec("version", queries.VERSION, _str, retryable=True)
@@ -194,18 +207,81 @@ def end_session_call(session_id: str) -> Call[bool]:
     return _call(SPEC.end_session, _text("session_id", session_id))
 
 
-def append_message_call(session_id: str, role: str, content: str, message_id: uuid.UUID | None) -> Call[Message]:
+def _holds_nul(value: Any) -> bool:
+    if isinstance(value, str):
+        return "\x00" in value
+    if isinstance(value, Mapping):
+        return any(_holds_nul(k) or _holds_nul(v) for k, v in value.items())
+    if isinstance(value, (list, tuple)):
+        return any(_holds_nul(v) for v in value)
+    return False
+
+
+def _json(name: str, value: Any) -> str:
+    """JSON text for a jsonb argument. PostgreSQL's jsonb holds no NUL (\\u0000) and no NaN or Infinity."""
+    if _holds_nul(value):
+        raise nul_byte_error(name)
+    try:
+        return json.dumps(value, allow_nan=False, ensure_ascii=False)
+    except (TypeError, ValueError) as exc:
+        raise InvalidArgumentError(f"{name} is not JSON: {exc}", hint="Pass only str, int, float, bool, None, "
+                                   "lists and dicts with str keys (no NaN or Infinity).") from exc
+
+
+def _metadata(name: str, metadata: Mapping[str, Any] | None) -> str | None:
+    return None if metadata is None else _json(name, metadata)
+
+
+def _message_id(name: str, message_id: uuid.UUID | None) -> uuid.UUID:
     # The id is fixed before the first attempt: a retry of a message the server stored returns the stored row.
     if message_id is None:
-        message_id = uuid.uuid4()
-    elif not isinstance(message_id, uuid.UUID):
-        raise TypeError(f"message_id must be a uuid.UUID or None, not {type(message_id).__name__}")
+        return uuid.uuid4()
+    if not isinstance(message_id, uuid.UUID):
+        raise TypeError(f"{name} must be a uuid.UUID or None, not {type(message_id).__name__}")
+    return message_id
+
+
+def append_message_call(session_id: str, role: str, content: str, message_id: uuid.UUID | None,
+                        agent_id: str | None, metadata: Mapping[str, Any] | None) -> Call[Message]:
     return _call(SPEC.append_message, _text("session_id", session_id), _text("role", role),
-                 _text("content", content), message_id)
+                 _text("content", content), _message_id("message_id", message_id), _text("agent_id", agent_id),
+                 _metadata("metadata", metadata))
 
 
-def get_context_call(session_id: str, max_messages: int | None) -> Call[list[Message]]:
-    return _call(SPEC.get_context, _text("session_id", session_id), max_messages)
+def append_messages_call(session_id: str, messages: Sequence[NewMessage]) -> Call[list[Message]]:
+    if isinstance(messages, (str, bytes, Mapping)):
+        raise TypeError("messages must be a sequence of message dicts, not a single string or dict")
+    elements = []
+    for i, m in enumerate(messages):
+        if not isinstance(m, Mapping):
+            raise TypeError(f"messages[{i}] must be a dict with role and content, not {type(m).__name__}")
+        element: dict[str, Any] = dict(m)
+        given = element.get("message_id")
+        if not isinstance(given, str):  # a str is checked by the server (22023 when it is not a UUID)
+            given = str(_message_id(f"messages[{i}].message_id", given))
+        element["message_id"] = given
+        elements.append(element)
+    return _call(SPEC.append_messages, _text("session_id", session_id), _json("messages", elements))
+
+
+def get_context_call(session_id: str, max_messages: int | None, agent_id: str | None) -> Call[list[Message]]:
+    return _call(SPEC.get_context, _text("session_id", session_id), max_messages, _text("agent_id", agent_id))
+
+
+def pop_message_call(session_id: str) -> Call[Message | None]:
+    return _call(SPEC.pop_message, _text("session_id", session_id))
+
+
+def clear_messages_call(session_id: str) -> Call[int]:
+    return _call(SPEC.clear_messages, _text("session_id", session_id))
+
+
+def trim_messages_call(session_id: str, keep: int, agent_id: str | None) -> Call[int]:
+    return _call(SPEC.trim_messages, _text("session_id", session_id), keep, _text("agent_id", agent_id))
+
+
+def find_chat_session_call(user_id: str, chat_id: str) -> Call[SessionInfo | None]:
+    return _call(SPEC.find_chat_session, _text("user_id", user_id), _text("chat_id", chat_id))
 
 
 def get_session_info_call(session_id: str) -> Call[SessionInfo | None]:
@@ -434,15 +510,42 @@ class SessionManager(_ManagerBase):
         """Deactivate a session. True if it was active; False if unknown or already inactive. Never retried."""
         return self._run(end_session_call(session_id))
 
-    def append_message(self, session_id: str, role: str, content: str,
-                       message_id: uuid.UUID | None = None) -> Message:
-        """Store a message (role: user, assistant or system) and touch the session, in one transaction.
-        The same message_id with the same session, role and content returns the stored row."""
-        return self._run(append_message_call(session_id, role, content, message_id))
+    def append_message(self, session_id: str, role: str, content: str, message_id: uuid.UUID | None = None,
+                       agent_id: str | None = None, metadata: Mapping[str, Any] | None = None) -> Message:
+        """Store a message (role: user, assistant, system or tool) and touch the session, in one transaction.
+        agent_id: one of the setting agents, or None; metadata: a JSON object of the framework's own fields, or
+        None; content may be empty only with metadata. The same message_id with the same session, role,
+        content, agent_id and metadata returns the stored row."""
+        return self._run(append_message_call(session_id, role, content, message_id, agent_id, metadata))
 
-    def get_context(self, session_id: str, max_messages: int | None = None) -> list[Message]:
-        """The session's last `max_messages` messages (None: the setting context_messages), oldest first."""
-        return self._run(get_context_call(session_id, max_messages))
+    def append_messages(self, session_id: str, messages: Sequence[NewMessage]) -> list[Message]:
+        """Store the messages ({role, content, message_id?, agent_id?, metadata?} each) in order, in one
+        transaction, all or nothing; returns the stored rows in order. Ids missing are generated first, so the
+        call is retried like append_message."""
+        return self._run(append_messages_call(session_id, messages))
+
+    def get_context(self, session_id: str, max_messages: int | None = None,
+                    agent_id: str | None = None) -> list[Message]:
+        """The session's last `max_messages` messages (None: the setting context_messages), oldest first; with
+        agent_id, only that agent's messages and those with no agent."""
+        return self._run(get_context_call(session_id, max_messages, agent_id))
+
+    def pop_message(self, session_id: str) -> Message | None:
+        """Remove and return the newest message of a live session; None when it has none. Never retried."""
+        return self._run(pop_message_call(session_id))
+
+    def clear_messages(self, session_id: str) -> int:
+        """Remove every message of a live session (the session stays); returns how many. Never retried."""
+        return self._run(clear_messages_call(session_id))
+
+    def trim_messages(self, session_id: str, keep: int, agent_id: str | None = None) -> int:
+        """Remove all but the newest `keep` messages of a live session (with agent_id: of that agent's messages
+        only); returns how many. Never retried."""
+        return self._run(trim_messages_call(session_id, keep, agent_id))
+
+    def find_chat_session(self, user_id: str, chat_id: str) -> SessionInfo | None:
+        """The live session of the user's chat, or None; creates and touches nothing."""
+        return self._run(find_chat_session_call(user_id, chat_id))
 
     def get_session_info(self, session_id: str) -> SessionInfo | None:
         """The session, or None if unknown."""
@@ -585,12 +688,28 @@ class AsyncSessionManager(_ManagerBase):
     async def end_session(self, session_id: str) -> bool:
         return await self._run(end_session_call(session_id))
 
-    async def append_message(self, session_id: str, role: str, content: str,
-                             message_id: uuid.UUID | None = None) -> Message:
-        return await self._run(append_message_call(session_id, role, content, message_id))
+    async def append_message(self, session_id: str, role: str, content: str, message_id: uuid.UUID | None = None,
+                             agent_id: str | None = None, metadata: Mapping[str, Any] | None = None) -> Message:
+        return await self._run(append_message_call(session_id, role, content, message_id, agent_id, metadata))
 
-    async def get_context(self, session_id: str, max_messages: int | None = None) -> list[Message]:
-        return await self._run(get_context_call(session_id, max_messages))
+    async def append_messages(self, session_id: str, messages: Sequence[NewMessage]) -> list[Message]:
+        return await self._run(append_messages_call(session_id, messages))
+
+    async def get_context(self, session_id: str, max_messages: int | None = None,
+                          agent_id: str | None = None) -> list[Message]:
+        return await self._run(get_context_call(session_id, max_messages, agent_id))
+
+    async def pop_message(self, session_id: str) -> Message | None:
+        return await self._run(pop_message_call(session_id))
+
+    async def clear_messages(self, session_id: str) -> int:
+        return await self._run(clear_messages_call(session_id))
+
+    async def trim_messages(self, session_id: str, keep: int, agent_id: str | None = None) -> int:
+        return await self._run(trim_messages_call(session_id, keep, agent_id))
+
+    async def find_chat_session(self, user_id: str, chat_id: str) -> SessionInfo | None:
+        return await self._run(find_chat_session_call(user_id, chat_id))
 
     async def get_session_info(self, session_id: str) -> SessionInfo | None:
         return await self._run(get_session_info_call(session_id))

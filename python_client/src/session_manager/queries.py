@@ -9,19 +9,24 @@ from __future__ import annotations
 
 __all__ = [
     "APPEND_MESSAGE",
+    "APPEND_MESSAGES",
     "CLEANUP_JOB_STATUS",
     "CLEANUP_OLD_SESSIONS",
+    "CLEAR_MESSAGES",
     "END_SESSION",
+    "FIND_CHAT_SESSION",
     "GET_CONTEXT",
     "GET_OR_CREATE_SESSION",
     "GET_SESSION_INFO",
     "HEALTH_CHECK",
     "LIST_USER_SESSIONS",
+    "POP_MESSAGE",
     "SESSION_STATS",
     "SET_USER_ID",
     "SETTINGS",
     "TOUCH_SESSION",
     "TOUCH_SESSIONS",
+    "TRIM_MESSAGES",
     "VERSION",
 ]
 
@@ -38,14 +43,26 @@ GET_OR_CREATE_SESSION = (
 
 END_SESSION = "SELECT session_manager.end_session(%s::text)"
 
+MESSAGE_COLUMNS = "SELECT message_id, session_id, role, content, created_at, agent_id, metadata"
+
 APPEND_MESSAGE = (
-    "SELECT message_id, session_id, role, content, created_at"
-    " FROM session_manager.append_message(%s::text, %s::text, %s::text, %s::uuid)"
+    MESSAGE_COLUMNS
+    + " FROM session_manager.append_message(%s::text, %s::text, %s::text, %s::uuid, %s::text, %s::jsonb)"
 )
 
-GET_CONTEXT = (
-    "SELECT message_id, session_id, role, content, created_at"
-    " FROM session_manager.get_context(%s::text, %s::integer)"
+APPEND_MESSAGES = MESSAGE_COLUMNS + " FROM session_manager.append_messages(%s::text, %s::jsonb)"
+
+GET_CONTEXT = MESSAGE_COLUMNS + " FROM session_manager.get_context(%s::text, %s::integer, %s::text)"
+
+POP_MESSAGE = MESSAGE_COLUMNS + " FROM session_manager.pop_message(%s::text)"
+
+CLEAR_MESSAGES = "SELECT session_manager.clear_messages(%s::text)"
+
+TRIM_MESSAGES = "SELECT session_manager.trim_messages(%s::text, %s::integer, %s::text)"
+
+FIND_CHAT_SESSION = (
+    "SELECT session_id, user_id, chat_id, agent_id, is_active, last_activity, message_count"
+    " FROM session_manager.find_chat_session(%s::text, %s::text)"
 )
 
 GET_SESSION_INFO = (

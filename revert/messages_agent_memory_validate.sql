@@ -1,0 +1,3 @@
+-- Revert pg-session-manager:messages_agent_memory_validate from pg
+-- Nothing to undo: validating changed no row, and the revert of messages_agent_memory drops both
+-- constraints.
