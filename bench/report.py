@@ -550,11 +550,73 @@ class Report:
         ax[1].set_title("cleanup of 100,000 idle sessions (s)")
         self.fig("growth", "growth")
 
+    # -- issue 18: the last misses, side by side ---------------------------------------------------------
+    def touch_ceiling(self) -> None:
+        tc = self.r.get("touch_ceiling")
+        if not tc:
+            return
+        self.w("## touch_session at the function ceiling (bench/touch_limit.py `touch_ceiling`)", "",
+               f"The deployed touch_session against the raw UPDATE: {len(tc['ratios'])} alternating pairs of "
+               f"{tc['seconds']} s ({tc['clients']} pgbench clients), then both at once (2 clients each), then "
+               "against the variant \"DEFINER, no SET, everything qualified, settings as constants\" "
+               "(bench_variants.definer_qual_const) at once.", "",
+               "| pair | raw UPDATE tps | touch_session tps | ratio |", "|---|---|---|---|")
+        for i, (a, b) in enumerate(zip(tc["raw_tps"], tc["touch_session_tps"], strict=True)):
+            self.w(f"| {i + 1} | {a:.0f} | {b:.0f} | {b / a:.3f} |")
+        self.w("", f"Median of the pairs **{tc['median_ratio']:.3f}**; at once: "
+               + ", ".join(f"{x:.3f}" for x in tc["simultaneous"]) + f" (median **{tc['simultaneous_median']:.3f}**); "
+               "touch_session / the constant variant at once: "
+               + ", ".join(f"{x:.3f}" for x in tc["vs_const_variant"])
+               + f" (median **{tc['vs_const_variant_median']:.3f}**).", "")
+        self.target("touch_session / raw UPDATE, alternating pairs (touch_ceiling)", tc["median_ratio"], 0.90)
+        self.target("touch_session / raw UPDATE, at once (touch_ceiling)", tc["simultaneous_median"], 0.90)
+
+    def client_pairs(self) -> None:
+        cp = self.r.get("client_pairs")
+        if not cp:
+            return
+        self.w("## The client's own cost, like with like (bench/client.py `client_pairs`)", "",
+               f"{cp['workers']} threads over a pool of {cp['connections']} against psycopg alone with "
+               f"{cp['workers']} threads and a connection each; {cp['workers']} asyncio tasks over an "
+               f"AsyncSessionManager pool of {cp['connections']} against {cp['workers']} tasks with an "
+               f"AsyncConnection each. Alternating pairs of {cp['seconds']} s, each side its own process "
+               "(bench/client_load.py), the client process and the server sharing the 2 CPUs.", "",
+               "| pair | SessionManager /s | psycopg /s | ratio | AsyncSessionManager /s | psycopg async /s | ratio |",
+               "|---|---|---|---|---|---|---|")
+        for i, (a, b) in enumerate(zip(cp["sync"], cp["async"], strict=True)):
+            self.w(f"| {i + 1} | {a['client']:.0f} | {a['psycopg']:.0f} | {a['ratio']:.3f} | {b['client']:.0f} | "
+                   f"{b['psycopg']:.0f} | {b['ratio']:.3f} |")
+        self.w("", f"Median ratios: sync **{cp['sync_median_ratio']:.3f}**, async **{cp['async_median_ratio']:.3f}**.",
+               "")
+        self.target("SessionManager / psycopg alone, same threads and connections", cp["sync_median_ratio"], 0.85)
+        self.target("AsyncSessionManager / psycopg alone, same tasks and connections", cp["async_median_ratio"], 0.85)
+
+    def cleanup_pacing(self) -> None:
+        cp = self.r.get("cleanup_pacing")
+        if not cp:
+            return
+        self.w("## Cleanup that yields (bench/cleanup.py `cleanup_pacing`)", "",
+               f"{cp['sessions']:,} idle sessions deactivated by one `CALL session_manager.run_cleanup_job()` "
+               "(time budget lifted so that one run does it all) under the touch load (pgbench, 4 clients, "
+               f"{cp['chunk_seconds']} s chunks); touch p99 is the median of the chunks' p99, without cleanup "
+               "measured right after each run.", "",
+               "| cleanup_batch_size | cleanup_batch_pause | cleanup time | sessions/s | touch p99 during | "
+               "p99 without | during / without | touches/s during / without |", "|---|---|---|---|---|---|---|---|")
+        for x in cp["runs"]:
+            self.w(f"| {x['batch_size']:,} | {x['pause_ms']} ms | {x['seconds']:.1f} s | "
+                   f"{x['sessions_per_second']:.0f} | "
+                   f"{x['p99_during_ms']:.2f} ms | {x['p99_without_ms']:.2f} ms | {x['p99_ratio']:.2f} | "
+                   f"{x['tps_during']:.0f} / {x['tps_without']:.0f} |")
+        self.w("")
+        worst = max(x["p99_ratio"] for x in cp["runs"])
+        self.target("touch p99 during cleanup / without, worst setting (cleanup_pacing)", worst, 2.0, "<=")
+
     def render(self) -> str:
         self.header()
         body_start = len(self.md)
-        for section in (self.touch, self.costs, self.wal_breakdown, self.shapes, self.batches, self.client,
-                        self.throttling, self.context, self.chat_turns, self.cleanup, self.batch_sizes, self.growth):
+        for section in (self.touch, self.touch_ceiling, self.costs, self.wal_breakdown, self.shapes, self.batches,
+                        self.client, self.client_pairs, self.throttling, self.context, self.chat_turns, self.cleanup,
+                        self.batch_sizes, self.cleanup_pacing, self.growth):
             section()
         body = self.md[body_start:]
         self.md = self.md[:body_start]

@@ -1,13 +1,13 @@
 -- The monitoring role reads the monitoring views and calls the monitoring functions, and can do
 -- nothing else: no table, no write, no session function. The application's role gets none of them.
 BEGIN;
-SELECT plan(27);
+SELECT plan(28);
 \ir fixtures/chat.sql
 
 SELECT results_eq($$SELECT c.relname::text COLLATE "default" FROM pg_class c WHERE c.relnamespace = 'session_manager'::regnamespace
                       AND has_table_privilege('session_manager_monitor', c.oid, 'SELECT') ORDER BY 1$$,
-                  ARRAY['cleanup_history', 'function_stats', 'session_stats', 'storage_stats'],
-                  'the monitoring role may SELECT the four monitoring views, and no other relation of the package');
+                  ARRAY['cleanup_history', 'cleanup_totals', 'function_stats', 'session_stats', 'storage_stats'],
+                  'the monitoring role may SELECT the five monitoring views, and no other relation of the package');
 SELECT results_eq($$SELECT p.proname::text COLLATE "default" FROM pg_proc p WHERE p.pronamespace = 'session_manager'::regnamespace
                       AND has_function_privilege('session_manager_monitor', p.oid, 'EXECUTE') ORDER BY 1$$,
                   ARRAY['cleanup_job_status', 'health_check', 'statement_stats'],
@@ -18,7 +18,7 @@ SELECT is_empty($$SELECT c.relname FROM pg_class c WHERE c.relnamespace = 'sessi
 SELECT ok(NOT has_table_privilege('session_manager_monitor', 'public."conversationSessions"', 'SELECT, INSERT, UPDATE, DELETE'),
           'nor read or write "conversationSessions"');
 SELECT is_empty($$SELECT c.relname FROM pg_class c WHERE c.relnamespace = 'session_manager'::regnamespace
-                    AND c.relname IN ('cleanup_history', 'function_stats', 'session_stats', 'storage_stats')
+                    AND c.relname IN ('cleanup_history', 'cleanup_totals', 'function_stats', 'session_stats', 'storage_stats')
                     AND has_table_privilege('session_manager_app', c.oid, 'SELECT')$$,
                 'the application''s role may read none of the monitoring views');
 SELECT is_empty($$SELECT p.proname FROM pg_proc p WHERE p.oid IN ('session_manager.health_check()'::regprocedure,
@@ -35,6 +35,7 @@ SELECT results_eq($$SELECT active_sessions, idle_backlog, cleanup_runs_last_hour
                   $$SELECT * FROM as_owner$$, 'as the monitoring role, session_stats shows the same figures as to the owner');
 SELECT isnt_empty($$SELECT * FROM session_manager.storage_stats$$, 'it reads storage_stats');
 SELECT isnt_empty($$SELECT * FROM session_manager.cleanup_history$$, 'it reads cleanup_history');
+SELECT isnt_empty($$SELECT * FROM session_manager.cleanup_totals$$, 'it reads cleanup_totals');
 SELECT lives_ok($$SELECT * FROM session_manager.function_stats$$, 'it reads function_stats');
 SELECT is((SELECT count(*)::int FROM session_manager.health_check()), 8, 'it runs health_check and gets every check');
 SELECT is((SELECT job_state FROM session_manager.cleanup_job_status()), 'unknown', 'it reads the job''s status');

@@ -13,7 +13,8 @@ BEGIN;
 SELECT plan(12);
 SELECT has_view('session_manager', 'storage_stats', 'the storage_stats view exists');
 SELECT results_eq($$SELECT schema_name || '.' || table_name FROM session_manager.storage_stats ORDER BY 1$$,
-                  ARRAY['public.conversationSessions', 'session_manager.cleanup_runs', 'session_manager.messages',
+                  ARRAY['public.conversationSessions', 'session_manager.cleanup_counter', 'session_manager.cleanup_counter_deltas',
+                        'session_manager.cleanup_runs', 'session_manager.messages',
                         'session_manager.session_message_counts', 'session_manager.settings'],
                   'one row per table of session data: the package''s tables and "conversationSessions"');
 SELECT is_empty($$SELECT 1 FROM session_manager.storage_stats WHERE table_bytes + index_bytes + toast_bytes <> total_bytes$$,

@@ -224,6 +224,7 @@ def test_the_exporter_and_the_listener_give_the_same_names_and_figures(stack: St
     # function_stats, and read the tables, which moves nothing else here).
     for name in ("session_manager_sessions", "session_manager_table_bytes", "session_manager_health_status",
                  "session_manager_cleanup_job_info", "session_manager_cleanup_runs_total",
+                 "session_manager_cleanup_deactivated_sessions_total", "session_manager_cleanup_purged_sessions_total",
                  "session_manager_cleanup_last_success_timestamp_seconds",
                  "session_manager_cleanup_job_consecutive_failures", "session_manager_messages_stored",
                  "session_manager_idle_timeout_seconds", "session_manager_table_live_tuples"):
@@ -395,15 +396,23 @@ def test_each_alert_fires_on_its_condition_and_not_otherwise(stack: Stack) -> No
          lambda: c.execute("CREATE EXTENSION pg_stat_statements"))
 
     def bloat() -> None:
+        # Past autovacuum's trigger (0 by the table's reloptions, autovacuum kept off so that it does
+        # not clear the condition), and overdue at once (health_vacuum_overdue_warning 0).
+        c.execute("""ALTER TABLE public."conversationSessions" SET (autovacuum_enabled = false,
+                       autovacuum_vacuum_threshold = 0, autovacuum_vacuum_scale_factor = 0)""")
         c.execute("""UPDATE session_manager.settings SET health_dead_tuples_min = 1,
-                       health_dead_tuple_ratio_warning = 0.2, health_dead_tuple_ratio_critical = 1""")
+                       health_vacuum_overdue_warning = '0', health_vacuum_overdue_critical = '100 years'""")
         c.execute('UPDATE public."conversationSessions" SET title = title')  # every row leaves a dead version
         c.execute("SELECT pg_stat_force_next_flush()")
         c.execute("SELECT 1")
 
-    step("dead tuples", bloat, both("SessionManagerDeadTuplesHigh", "warning"),
-         settings("health_dead_tuples_min = DEFAULT, health_dead_tuple_ratio_warning = DEFAULT, "
-                  "health_dead_tuple_ratio_critical = DEFAULT"))
+    def unbloat() -> None:
+        c.execute("UPDATE session_manager.settings SET health_dead_tuples_min = DEFAULT, "
+                  "health_vacuum_overdue_warning = DEFAULT, health_vacuum_overdue_critical = DEFAULT")
+        c.execute("""ALTER TABLE public."conversationSessions"
+                       RESET (autovacuum_enabled, autovacuum_vacuum_threshold, autovacuum_vacuum_scale_factor)""")
+
+    step("dead tuples", bloat, both("SessionManagerDeadTuplesHigh", "warning"), unbloat)
     step("the listener's login lost the monitor role",
          lambda: c.execute(f"REVOKE session_manager_monitor FROM {stack.listener_role}"),
          {("SessionManagerDatabaseUnreachable", "critical", "session_manager")},

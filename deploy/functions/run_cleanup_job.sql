@@ -1,7 +1,11 @@
 -- Deploy pg-session-manager:functions/run_cleanup_job to pg
--- requires: functions/run_cleanup_job@v0.3.0 cleanup_runs
--- Reworked: the same procedure, and each run now leaves a row in cleanup_runs, written in its
--- last transaction, after the last batch committed.
+-- requires: functions/run_cleanup_job@v0.4.1 cleanup_pacing_settings
+-- Reworked: the job yields to the chat. After each committed batch that had more to do it sleeps
+-- cleanup_batch_pause (no locks held, no snapshot: the touches get the CPU and the WAL to
+-- themselves), and once the run has taken cleanup_time_budget it starts no new batch: the
+-- rest is left for the next run a minute later (the backlog shows in session_stats and
+-- health_check's idle_backlog meanwhile; every function already treats those sessions as not
+-- live). Counts stay exact: each batch counts what it committed.
 SET lock_timeout = '3s';
 BEGIN;
 -- What the pg_cron job CALLs every minute. A procedure, so it can COMMIT after each batch: a
@@ -19,20 +23,37 @@ DECLARE
   done integer;
   deactivated integer := 0;
   purged bigint := 0;
+  pause pg_catalog.float8;
+  out_of_time boolean := false;
 BEGIN
   SELECT * INTO cfg FROM session_manager.settings;
+  pause := pg_catalog.date_part('epoch', cfg.cleanup_batch_pause);
   LOOP
     done := session_manager.deactivate_idle_batch(cfg.idle_timeout, cfg.cleanup_batch_size, NULL);
     COMMIT;
     deactivated := deactivated OPERATOR(pg_catalog.+) done;
     EXIT WHEN done OPERATOR(pg_catalog.<) cfg.cleanup_batch_size;
+    -- The pause counts in the budget: a run ends by its budget, whatever the pause.
+    IF pg_catalog.clock_timestamp() OPERATOR(pg_catalog.-) started OPERATOR(pg_catalog.+) cfg.cleanup_batch_pause
+       OPERATOR(pg_catalog.>=) cfg.cleanup_time_budget THEN
+      out_of_time := true;
+      EXIT;
+    END IF;
+    IF pause OPERATOR(pg_catalog.>) 0 THEN
+      PERFORM pg_catalog.pg_sleep(pause);
+    END IF;
   END LOOP;
-  IF cfg.retention IS NOT NULL THEN
+  IF cfg.retention IS NOT NULL AND NOT out_of_time THEN
     LOOP
       done := session_manager.purge_inactive_batch(cfg.retention, cfg.cleanup_batch_size);
       COMMIT;
       purged := purged OPERATOR(pg_catalog.+) done;
       EXIT WHEN done OPERATOR(pg_catalog.<) cfg.cleanup_batch_size;
+      EXIT WHEN pg_catalog.clock_timestamp() OPERATOR(pg_catalog.-) started OPERATOR(pg_catalog.+) cfg.cleanup_batch_pause
+                OPERATOR(pg_catalog.>=) cfg.cleanup_time_budget;
+      IF pause OPERATOR(pg_catalog.>) 0 THEN
+        PERFORM pg_catalog.pg_sleep(pause);
+      END IF;
     END LOOP;
   END IF;
   -- pg_cron never purges its run records: keep this job's bounded.
@@ -52,6 +73,6 @@ BEGIN
     false, cfg.idle_timeout, deactivated, purged);
 END
 $$;
-COMMENT ON PROCEDURE session_manager.run_cleanup_job() IS 'The scheduled cleanup: deactivates idle sessions and applies retention, committing after each batch, trims the job''s pg_cron history, and records the run in cleanup_runs.';
+COMMENT ON PROCEDURE session_manager.run_cleanup_job() IS 'The scheduled cleanup: deactivates idle sessions and applies retention, committing after each batch and pausing cleanup_batch_pause between batches, for at most cleanup_time_budget a run (the rest waits for the next run), trims the job''s pg_cron history, and records the run in cleanup_runs.';
 REVOKE EXECUTE ON PROCEDURE session_manager.run_cleanup_job() FROM PUBLIC;
 COMMIT;

@@ -1,5 +1,7 @@
 -- Deploy pg-session-manager:monitoring/health_check to pg
--- requires: monitoring_settings monitoring/function_stats monitoring/session_stats monitoring/storage_stats monitoring/cleanup_job_status cleanup_runs
+-- requires: monitoring/health_check@v0.4.1 monitoring_vacuum_settings
+-- Reworked: dead_tuples judges a table by autovacuum's own trigger and how long it has been past
+-- it (seconds), no longer by its ratio of dead tuples (critical after 20 s of the demo's chat).
 -- One row per check, for the on-call DBA's one query: is cleanup running, did it fail, is the
 -- backlog of idle sessions growing, are touches slow, is a table bloating, is the tooling that
 -- measures all this in place. A check is 'warning' when its value is above its *_warning
@@ -7,17 +9,9 @@
 -- one while ok).
 SET lock_timeout = '3s';
 BEGIN;
-CREATE FUNCTION session_manager.health_level(value numeric, warning numeric, critical numeric,
-                                             OUT status text, OUT threshold numeric)
-LANGUAGE sql IMMUTABLE
-RETURN ROW(CASE WHEN value > critical THEN 'critical' WHEN value > warning THEN 'warning' ELSE 'ok' END,
-           pg_catalog.trim_scale(CASE WHEN value > critical THEN critical ELSE warning END));
-COMMENT ON FUNCTION session_manager.health_level(numeric, numeric, numeric) IS 'critical when value is above critical, warning when above warning, else ok; with the threshold reached (the warning one while ok).';
-REVOKE EXECUTE ON FUNCTION session_manager.health_level(numeric, numeric, numeric) FROM PUBLIC;
-
 -- SECURITY DEFINER: the checks read the settings, the sessions and the pg_cron records, none of
 -- which the monitoring role may read itself.
-CREATE FUNCTION session_manager.health_check()
+CREATE OR REPLACE FUNCTION session_manager.health_check()
 RETURNS TABLE(check_name text, status text, value numeric, threshold numeric, detail text)
 LANGUAGE plpgsql STABLE SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
@@ -100,21 +94,66 @@ BEGIN
   END IF;
   RETURN NEXT;
 
-  -- dead_tuples: the worst table with enough dead tuples to matter.
+  -- dead_tuples: autovacuum's own question. A table is due a vacuum when its dead tuples exceed
+  -- autovacuum_vacuum_threshold + autovacuum_vacuum_scale_factor x reltuples (the table's
+  -- reloptions first, then the server's settings; reltuples -1, never counted, is 0 as in
+  -- autovacuum.c). Being past it is normal: autovacuum visits every autovacuum_naptime (1 min).
+  -- What is wrong is staying past it. How long a table has been past it is estimated from its
+  -- statistics, assuming its dead tuples accrued at a steady rate since its last vacuum (or
+  -- since the statistics began, at the latest the server's start): elapsed x (dead - trigger) /
+  -- dead. While a vacuum of the table runs, it is at worst a warning.
   check_name := 'dead_tuples';
-  SELECT s.schema_name, s.table_name, s.dead_tuples, s.dead_tuple_ratio, s.last_autovacuum, s.last_vacuum INTO worst
-  FROM session_manager.storage_stats s
-  WHERE s.dead_tuples >= cfg.health_dead_tuples_min
-  ORDER BY s.dead_tuple_ratio DESC NULLS LAST LIMIT 1;
+  SELECT t.* INTO worst
+  FROM (
+    SELECT n.nspname AS schema_name, c.relname AS table_name, s.n_dead_tup AS dead_tuples,
+           o.base, o.scale, round(GREATEST(c.reltuples, 0)::numeric) AS reltuples,
+           o.base + o.scale * GREATEST(c.reltuples, 0)::numeric AS vac_trigger,
+           o.enabled AND current_setting('autovacuum')::boolean AS autovacuum_on,
+           GREATEST(s.last_vacuum, s.last_autovacuum) AS last_vacuumed,
+           EXISTS (SELECT 1 FROM pg_stat_progress_vacuum p WHERE p.relid = c.oid) AS vacuum_running,
+           CASE WHEN s.n_dead_tup > o.base + o.scale * GREATEST(c.reltuples, 0)::numeric
+                THEN EXTRACT(EPOCH FROM now() - COALESCE(GREATEST(s.last_vacuum, s.last_autovacuum),
+                                                         (SELECT d.stats_reset FROM pg_stat_database d
+                                                          WHERE d.datname = current_database()),
+                                                         pg_postmaster_start_time()))
+                     * (s.n_dead_tup - (o.base + o.scale * GREATEST(c.reltuples, 0)::numeric)) / s.n_dead_tup
+                ELSE 0 END AS overdue_seconds
+    FROM pg_class c
+    JOIN pg_namespace n ON n.oid = c.relnamespace
+    JOIN pg_stat_all_tables s ON s.relid = c.oid
+    CROSS JOIN LATERAL (
+      SELECT COALESCE((SELECT r.option_value::numeric FROM pg_options_to_table(c.reloptions) r
+                       WHERE r.option_name = 'autovacuum_vacuum_threshold'),
+                      current_setting('autovacuum_vacuum_threshold')::numeric) AS base,
+             COALESCE((SELECT r.option_value::numeric FROM pg_options_to_table(c.reloptions) r
+                       WHERE r.option_name = 'autovacuum_vacuum_scale_factor'),
+                      current_setting('autovacuum_vacuum_scale_factor')::numeric) AS scale,
+             COALESCE((SELECT r.option_value::boolean FROM pg_options_to_table(c.reloptions) r
+                       WHERE r.option_name = 'autovacuum_enabled'), true) AS enabled) o
+    WHERE c.relkind = 'r'
+      AND (n.nspname = 'session_manager' OR c.oid = 'public."conversationSessions"'::regclass)
+      AND s.n_dead_tup >= cfg.health_dead_tuples_min
+  ) t
+  ORDER BY t.overdue_seconds DESC, t.dead_tuples / GREATEST(t.vac_trigger, 1) DESC
+  LIMIT 1;
   IF NOT FOUND THEN
-    status := 'ok'; value := 0; threshold := cfg.health_dead_tuple_ratio_warning;
+    status := 'ok'; value := 0; threshold := EXTRACT(EPOCH FROM cfg.health_vacuum_overdue_warning);
     detail := format('no session table has %s dead tuples or more', cfg.health_dead_tuples_min);
   ELSE
-    value := trim_scale(round(worst.dead_tuple_ratio, 4));
+    value := trim_scale(round(worst.overdue_seconds, 1));
     SELECT l.status, l.threshold INTO status, threshold
-    FROM session_manager.health_level(value, cfg.health_dead_tuple_ratio_warning, cfg.health_dead_tuple_ratio_critical) l;
-    detail := format('%I.%I: %s dead tuples; last autovacuum %s, last vacuum %s', worst.schema_name, worst.table_name,
-                     worst.dead_tuples, COALESCE(worst.last_autovacuum::text, 'never'), COALESCE(worst.last_vacuum::text, 'never'));
+    FROM session_manager.health_level(value, EXTRACT(EPOCH FROM cfg.health_vacuum_overdue_warning),
+                                      EXTRACT(EPOCH FROM cfg.health_vacuum_overdue_critical)) l;
+    IF worst.vacuum_running AND status = 'critical' THEN
+      status := 'warning';
+    END IF;
+    detail := format('%I.%I: %s dead tuples, %s autovacuum''s trigger of %s (%s + %s x %s rows); last vacuum %s%s%s',
+                     worst.schema_name, worst.table_name, worst.dead_tuples,
+                     CASE WHEN worst.overdue_seconds > 0 THEN 'past' ELSE 'within' END,
+                     round(worst.vac_trigger), trim_scale(worst.base), trim_scale(worst.scale), worst.reltuples,
+                     COALESCE(worst.last_vacuumed::text, 'never'),
+                     CASE WHEN worst.vacuum_running THEN '; a vacuum of it is running' ELSE '' END,
+                     CASE WHEN NOT worst.autovacuum_on THEN '; autovacuum is off for it: VACUUM it yourself' ELSE '' END);
   END IF;
   RETURN NEXT;
 
@@ -164,6 +203,6 @@ BEGIN
   RETURN NEXT;
 END
 $$;
-COMMENT ON FUNCTION session_manager.health_check() IS 'One row per health check (cleanup_age, cleanup_failures, idle_backlog, idle_backlog_age, touch_mean_time, dead_tuples, pg_cron, pg_stat_statements) with status ok, warning or critical, its value, the threshold reached and a detail for the on-call DBA.';
+COMMENT ON FUNCTION session_manager.health_check() IS 'One row per health check (cleanup_age, cleanup_failures, idle_backlog, idle_backlog_age, touch_mean_time, dead_tuples: seconds a session table has been past autovacuum''s trigger, pg_cron, pg_stat_statements) with status ok, warning or critical, its value, the threshold reached and a detail for the on-call DBA.';
 REVOKE EXECUTE ON FUNCTION session_manager.health_check() FROM PUBLIC;
 COMMIT;

@@ -3,3 +3,6 @@
 SELECT 1/(COUNT(*) = 8)::int FROM session_manager.health_check()
 WHERE status IN ('ok', 'warning', 'critical');
 SELECT 'session_manager.health_level(numeric, numeric, numeric)'::regprocedure;
+-- The reworked dead_tuples check reads its own thresholds.
+SELECT 1/(pg_catalog.pg_get_functiondef('session_manager.health_check()'::pg_catalog.regprocedure)
+          LIKE '%health_vacuum_overdue_critical%')::int;

@@ -24,10 +24,12 @@ from __future__ import annotations
 import math
 import threading
 from collections.abc import Iterable, Iterator, Sequence
+from contextlib import AbstractAsyncContextManager, AbstractContextManager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, Protocol
 
+import psycopg
 from prometheus_client.core import (
     CounterMetricFamily,
     GaugeMetricFamily,
@@ -39,7 +41,6 @@ from prometheus_client.registry import REGISTRY, Collector, CollectorRegistry
 
 from . import queries
 from .errors import SessionManagerError
-from .manager import AsyncSessionManager, SessionManager
 from .models import CleanupJobStatus, HealthCheck, SessionStats
 from .pool import CALL_BUCKETS
 
@@ -63,6 +64,22 @@ __all__ = [
     "register_database",
 ]
 
+# --- What this module reads through ---------------------------------------------------------------------
+# The dependency runs one way: manager.py imports this module (lazily, for SessionManager.metrics()), and
+# this module needs of a manager only a pooled connection, described here rather than imported.
+
+class ConnectionSource(Protocol):
+    """A SessionManager, or anything else lending a pooled psycopg connection."""
+
+    def connection(self) -> AbstractContextManager[psycopg.Connection[Any]]: ...
+
+
+class AsyncConnectionSource(Protocol):
+    """An AsyncSessionManager, or anything else lending a pooled psycopg AsyncConnection."""
+
+    def connection(self) -> AbstractAsyncContextManager[psycopg.AsyncConnection[Any]]: ...
+
+
 # --- The SQL the exporter sends (monitoring objects only: what session_manager_monitor may read) ---------
 
 # Summed per name: an overloaded function would otherwise give two series with the same labels.
@@ -78,14 +95,12 @@ STORAGE_STATS = (
     " FROM session_manager.storage_stats ORDER BY schema_name, table_name"
 )
 
-# cleanup_history is ordered by run_id descending: the first LIMIT 1 reads one end of the primary key, the
-# second one end of the index on finished_at (the latest whole-table run, as health_check's cleanup_age).
-# run_id is an identity: its latest value counts the runs that reached their record (a run that failed
-# after that rolled back its row but kept the number), so it serves as a counter of runs.
+# The exact totals come from the one-row cleanup_totals (the history keeps only the latest runs); the
+# LIMIT 1 reads one end of cleanup_runs' index on finished_at (the latest whole-table run, as health_check's
+# cleanup_age).
 CLEANUP_SUMMARY = (
-    "SELECT (SELECT h.run_id FROM session_manager.cleanup_history h LIMIT 1),"
-    " l.finished_at, l.duration_ms, l.deactivated"
-    " FROM (SELECT 1) AS one LEFT JOIN LATERAL (SELECT h.finished_at, h.duration_ms, h.deactivated"
+    "SELECT t.runs, t.deactivated, t.purged, l.finished_at, l.duration_ms, l.deactivated"
+    " FROM session_manager.cleanup_totals AS t LEFT JOIN LATERAL (SELECT h.finished_at, h.duration_ms, h.deactivated"
     "   FROM session_manager.cleanup_history h WHERE NOT h.scoped ORDER BY h.finished_at DESC LIMIT 1) AS l ON true"
 )
 
@@ -139,11 +154,14 @@ class TableStorage:
 class CleanupSummary:
     """The latest cleanup runs (``session_manager.cleanup_history``).
 
-    runs_total: the latest run_id (a counter of runs); last_success_*: the latest committed run that
-    cleaned all users (a run scoped to one user does not count, as in health_check's cleanup_age).
+    runs_total, deactivated_total, purged_total: exact totals of the recorded runs
+    (``session_manager.cleanup_totals``); last_success_*: the latest committed run that cleaned all users
+    (a run scoped to one user does not count, as in health_check's cleanup_age).
     """
 
-    runs_total: int | None
+    runs_total: int
+    deactivated_total: int
+    purged_total: int
     last_success_at: datetime | None
     last_duration_seconds: float | None
     last_deactivated: int | None
@@ -193,8 +211,9 @@ def _metrics(database: str, now: datetime, results: Sequence[list[tuple[Any, ...
         database=database,
         collected_at=now,
         sessions=SessionStats.from_row(stats[0]),
-        cleanup=CleanupSummary(runs_total=s[0], last_success_at=s[1], last_duration_seconds=(
-            None if s[2] is None else float(s[2]) / 1000), last_deactivated=s[3]),
+        cleanup=CleanupSummary(runs_total=int(s[0]), deactivated_total=int(s[1]), purged_total=int(s[2]),
+                               last_success_at=s[3], last_duration_seconds=(
+                                   None if s[4] is None else float(s[4]) / 1000), last_deactivated=s[5]),
         cleanup_job=CleanupJobStatus.from_row(job[0]),
         health=tuple(HealthCheck.from_row(r) for r in health),
         functions=tuple(FunctionTiming(str(r[0]), int(r[1] or 0), float(r[2] or 0) / 1000, float(r[3] or 0) / 1000)
@@ -209,7 +228,7 @@ _SNAPSHOT = (queries.SESSION_STATS, CLEANUP_SUMMARY, queries.CLEANUP_JOB_STATUS,
              FUNCTION_STATS, STORAGE_STATS)
 
 
-def read_metrics(manager: SessionManager) -> Metrics:
+def read_metrics(manager: ConnectionSource) -> Metrics:
     """The database's figures, in one read-only transaction on one pooled connection.
 
     Needs only session_manager_monitor's rights. Errors are the client's (SessionManagerError subclasses).
@@ -222,7 +241,7 @@ def read_metrics(manager: SessionManager) -> Metrics:
     return _metrics(str(row[0]), row[1], results)
 
 
-async def read_metrics_async(manager: AsyncSessionManager) -> Metrics:
+async def read_metrics_async(manager: AsyncConnectionSource) -> Metrics:
     """read_metrics for an AsyncSessionManager."""
     async with manager.connection() as conn, conn.transaction():
         await conn.execute("SET TRANSACTION READ ONLY")
@@ -232,7 +251,7 @@ async def read_metrics_async(manager: AsyncSessionManager) -> Metrics:
     return _metrics(str(row[0]), row[1], results)
 
 
-def read_function_timings(manager: SessionManager) -> tuple[datetime, tuple[FunctionTiming, ...]]:
+def read_function_timings(manager: ConnectionSource) -> tuple[datetime, tuple[FunctionTiming, ...]]:
     """The database's clock and function_stats alone: what the status page samples for its latency chart."""
     with manager.connection() as conn:
         row = conn.execute("SELECT now()").fetchone()
@@ -242,7 +261,7 @@ def read_function_timings(manager: SessionManager) -> tuple[datetime, tuple[Func
                          for r in rows)
 
 
-def read_cleanup_runs(manager: SessionManager, since: timedelta = timedelta(hours=1)) -> list[CleanupRun]:
+def read_cleanup_runs(manager: ConnectionSource, since: timedelta = timedelta(hours=1)) -> list[CleanupRun]:
     """The committed cleanup runs that finished within `since`, oldest first."""
     with manager.connection() as conn:
         rows = conn.execute(CLEANUP_RUNS_SINCE, (since,)).fetchall()
@@ -290,8 +309,11 @@ def database_families(m: Metrics) -> list[Metric]:
             s.messages_appended_total)
 
     c = m.cleanup
-    counter("session_manager_cleanup_runs", "Cleanup runs recorded (the latest run_id of cleanup_history).",
-            c.runs_total or 0)
+    counter("session_manager_cleanup_runs", "Cleanup runs recorded (exact: cleanup_totals).", c.runs_total)
+    counter("session_manager_cleanup_deactivated_sessions", "Sessions deactivated by the recorded cleanup runs "
+            "(exact: cleanup_totals).", c.deactivated_total)
+    counter("session_manager_cleanup_purged_sessions", "Sessions deleted by retention in the recorded cleanup runs "
+            "(exact: cleanup_totals).", c.purged_total)
     gauge("session_manager_cleanup_runs_last_hour", "Committed cleanup runs in the last hour.",
           s.cleanup_runs_last_hour)
     gauge("session_manager_cleanup_deactivated_sessions_last_hour", "Sessions deactivated by cleanup in the last hour.",
@@ -376,7 +398,7 @@ class DatabaseCollector(Collector):
     given, and the scrape itself still succeeds, as postgres_exporter's pg_up does.
     """
 
-    def __init__(self, manager: SessionManager) -> None:
+    def __init__(self, manager: ConnectionSource) -> None:
         self._manager = manager
         self._lock = threading.Lock()
         self.errors = 0
@@ -510,7 +532,7 @@ def register(manager: Any, registry: CollectorRegistry = REGISTRY) -> SessionMan
     return collector
 
 
-def register_database(manager: SessionManager, registry: CollectorRegistry = REGISTRY) -> DatabaseCollector:
+def register_database(manager: ConnectionSource, registry: CollectorRegistry = REGISTRY) -> DatabaseCollector:
     """Expose the database's figures (``session_manager_*``), read through `manager` at each scrape."""
     collector = DatabaseCollector(manager)
     registry.register(collector)
