@@ -139,6 +139,10 @@ HOT_PATH = {
     "get_context": "SELECT * FROM session_manager.get_context(%(s)s, 10)",
     "get_session_info": "SELECT * FROM session_manager.get_session_info(%(s)s)",
     "touch_sessions": "SELECT session_manager.touch_sessions(ARRAY[%(s)s])",
+    "append_messages": """SELECT session_manager.append_messages(%(s)s, '[{"role": "assistant", "content": "a"}]')""",
+    "trim_messages": "SELECT session_manager.trim_messages(%(s)s, 1)",
+    "pop_message": "SELECT * FROM session_manager.pop_message(%(s)s)",
+    "clear_messages": "SELECT session_manager.clear_messages(%(s)s)",
     "end_session": "SELECT session_manager.end_session(%(s)s)",
 }
 
@@ -154,6 +158,7 @@ def test_each_hot_path_call_reaches_exactly_the_sessions_worker(citus_app: Citus
     assert row is not None
     sid = str(row[0])
     conn.execute("SELECT session_manager.append_message(%s, 'user', 'first')", (sid,))
+    conn.execute("SELECT session_manager.append_message(%s, 'assistant', 'second')", (sid,))
     owner = worker_of(conn, sid)
     log = RemoteLog(conn)
     if scoped:  # what the client does for acting_as(): set_config and the call in one transaction

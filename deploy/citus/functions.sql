@@ -3,8 +3,8 @@
 -- The functions on distributed tables. Each keeps its contract; what Citus needs of them:
 -- * Delegation (create_distributed_function, distribution_arg_name session_id, co-located with
 --   the sessions): a lone `SELECT f(...)` outside a transaction block is sent whole to the worker
---   holding the session's shard, one round trip (touch_session, append_message, get_context,
---   get_session_info, end_session). Inside a transaction (the client's user-scoped calls) the
+--   holding the session's shard, one round trip (touch_session, append_message, append_messages,
+--   get_context, get_session_info, end_session, pop_message, clear_messages, trim_messages). Inside a transaction (the client's user-scoped calls) the
 --   function runs on the coordinator and each of its statements, naming the session's id, is
 --   routed to that same worker (tests/test_citus.py proves both with citus.log_remote_commands).
 -- * No query that calls a function reading a distributed table per row (Citus: "cannot execute
@@ -18,7 +18,10 @@
 --   primary key (user_id, chat_id) Citus enforces), instead of the partial unique index.
 -- * A message's order: the sequence gives each node its own range (Citus: a worker's values
 --   start at its group id << 48), so a message appended through the coordinator after some
---   appended on a worker would sort first; append_message takes past the session's newest id.
+--   appended on a worker would sort first; the inserts take past the session's newest id.
+-- * A message_id is unique within its session (the key includes the distribution column), and a
+--   retry's lookup names the session: one shard (README, "Citus": a message_id reused in another
+--   session is stored there, not refused).
 -- The revert puts the plain bodies back (the deploy scripts of those functions).
 SET lock_timeout = '3s';
 -- Citus explains each conversion in NOTICEs (shards, copies, local tables): warnings only.
@@ -37,9 +40,11 @@ INSERT INTO session_manager.citus_replaced_functions
 SELECT f::regprocedure, pg_catalog.pg_get_functiondef(f::regprocedure)
 FROM pg_catalog.unnest(ARRAY['session_manager.get_session_info(text)', 'session_manager.list_user_sessions(text,boolean)',
                              'session_manager.get_or_create_session(text,text,text,text)',
-                             'session_manager.append_message(text,text,text,uuid)', 'session_manager.touch_sessions(text[])',
+                             'session_manager.append_message(text,text,text,uuid,text,jsonb)', 'session_manager.append_messages(text,jsonb)',
+                             'session_manager.stored_retry(uuid,text,text,text,text,text,jsonb)', 'session_manager.touch_sessions(text[])',
                              'session_manager.deactivate_idle_batch(interval,integer,text)',
-                             'session_manager.purge_inactive_batch(interval,integer)']) AS f;
+                             'session_manager.purge_inactive_batch(interval,integer)',
+                             'session_manager.add_message_count(text,integer)']) AS f;
 CREATE OR REPLACE FUNCTION session_manager.get_session_info(session_id text)
 RETURNS SETOF session_manager.session_info
 LANGUAGE plpgsql STABLE SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
@@ -172,89 +177,72 @@ BEGIN
   RETURN session_manager.session_info_of(found_row, cfg.idle_timeout);
 END
 $$;
-CREATE OR REPLACE FUNCTION session_manager.append_message(session_id text, role text, content text, message_id uuid DEFAULT NULL)
-RETURNS session_manager.message
-LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+-- The messages' inserts (append_message, append_messages) and the retry's lookup (stored_retry):
+-- the current definitions, changed where Citus needs it, checked so that a later rework that
+-- moves these statements fails this deploy instead of passing unchanged.
+CREATE FUNCTION session_manager.next_message_id(session_id text) RETURNS bigint
+LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
-  acting_user text := session_manager.scoped_user();
-  cfg session_manager.settings;
-  target public."conversationSessions";
-  stored session_manager.messages;
-  next_id bigint;
+  newest bigint;
 BEGIN
-  PERFORM session_manager.check_id(append_message.session_id, 'session_id');
-  IF append_message.role IS NULL THEN
-    PERFORM session_manager.raise_invalid('22004', 'role must not be NULL', 'Pass user, assistant or system.');
-  ELSIF append_message.role NOT IN ('user', 'assistant', 'system') THEN
-    PERFORM session_manager.raise_invalid('22023', format('role %L is not allowed', append_message.role),
-                                          'Pass user, assistant or system.');
-  ELSIF append_message.content IS NULL THEN
-    PERFORM session_manager.raise_invalid('22004', 'content must not be NULL', 'Pass the message text.');
-  ELSIF append_message.content = '' THEN
-    PERFORM session_manager.raise_invalid('22023', 'content must not be empty', 'Pass the message text.');
-  END IF;
-  SELECT * INTO cfg FROM session_manager.settings;
-  IF length(append_message.content) > cfg.max_content_length THEN
-    PERFORM session_manager.raise_invalid('22001',
-      format('content has %s characters, more than max_content_length (%s)', length(append_message.content), cfg.max_content_length),
-      'Split the message, or raise session_manager.settings.max_content_length.');
-  END IF;
-
-  -- A retry of a stored message returns the stored row and writes nothing, live session or not.
-  IF append_message.message_id IS NOT NULL THEN
-    -- On Citus a message_id is unique within its session (the key includes the distribution
-    -- column): the lookup names the session and reaches its shard alone.
-    SELECT * INTO stored FROM session_manager.messages m
-    WHERE m.session_id = append_message.session_id AND m.message_id = append_message.message_id;
-    IF FOUND THEN
-      IF acting_user IS NOT NULL AND NOT EXISTS (
-           SELECT 1 FROM public."conversationSessions" c WHERE c.id = stored.session_id AND c."userId" = acting_user) THEN
-        PERFORM session_manager.raise_invalid('P0002', format('session %L does not exist', append_message.session_id),
-          'Create the session with get_or_create_session first.');
-      END IF;
-      RETURN session_manager.stored_message_or_conflict(stored, append_message.session_id, append_message.role,
-                                                        append_message.content);
+  -- Past the session's newest id: the sequence gives each node its own range (a worker's values
+  -- start at its group id << 48, the coordinator's at 1), and a session's messages come through
+  -- either. The caller holds the session's row lock, which orders concurrent appends.
+  SELECT max(m.id) INTO newest FROM session_manager.messages m WHERE m.session_id = next_message_id.session_id;
+  RETURN GREATEST(nextval('session_manager.message_order'), COALESCE(newest, 0) + 1);
+END
+$$;
+COMMENT ON FUNCTION session_manager.next_message_id(text) IS 'On Citus: the order key of a session''s next message, past its newest whichever node gave that one.';
+CREATE FUNCTION session_manager.session_user_id(session_id text) RETURNS text
+LANGUAGE sql STABLE SET search_path = pg_catalog, pg_temp
+AS 'SELECT c."userId" FROM public."conversationSessions" c WHERE c.id = $1';
+COMMENT ON FUNCTION session_manager.session_user_id(text) IS 'On Citus: the user of a session, stored with each message for the messages'' Row Level Security policy.';
+REVOKE EXECUTE ON FUNCTION session_manager.next_message_id(text), session_manager.session_user_id(text) FROM PUBLIC;
+DO $$
+DECLARE
+  f record;
+  changed text;
+BEGIN
+  FOR f IN SELECT * FROM (VALUES
+      ('session_manager.append_message(text,text,text,uuid,text,jsonb)', 'append_message'),
+      ('session_manager.append_messages(text,jsonb)', 'append_messages')) AS v(sig, name) LOOP
+    changed := pg_catalog.pg_get_functiondef(f.sig::regprocedure);
+    IF pg_catalog.strpos(changed, 'INSERT INTO session_manager.messages AS m (message_id, session_id,') = 0
+       OR pg_catalog.strpos(changed, 'VALUES (COALESCE(') = 0 THEN
+      RAISE EXCEPTION USING ERRCODE = '55000', MESSAGE = 'citus/functions: ' || f.sig || ' no longer has the INSERT it adapts',
+        HINT = 'Adapt deploy/citus/functions.sql to the new definition.';
     END IF;
+    changed := pg_catalog.replace(changed, 'INSERT INTO session_manager.messages AS m (message_id, session_id,',
+                                  'INSERT INTO session_manager.messages AS m (id, user_id, message_id, session_id,');
+    changed := pg_catalog.replace(changed, 'VALUES (COALESCE(',
+      pg_catalog.format('VALUES (session_manager.next_message_id(%1$s.session_id), session_manager.session_user_id(%1$s.session_id), COALESCE(', f.name));
+    EXECUTE changed;
+  END LOOP;
+  changed := pg_catalog.pg_get_functiondef('session_manager.stored_retry(uuid,text,text,text,text,text,jsonb)'::regprocedure);
+  IF pg_catalog.strpos(changed, 'WHERE m.message_id = stored_retry.message_id') = 0 THEN
+    RAISE EXCEPTION USING ERRCODE = '55000', MESSAGE = 'citus/functions: stored_retry no longer looks a message up as it adapts',
+      HINT = 'Adapt deploy/citus/functions.sql to the new definition.';
   END IF;
+  -- A message_id is unique within its session on Citus: the lookup names the session, one shard.
+  EXECUTE pg_catalog.replace(changed, 'WHERE m.message_id = stored_retry.message_id',
+                             'WHERE m.session_id = stored_retry.session_id AND m.message_id = stored_retry.message_id');
+END
+$$;
 
-  -- Locking the session keeps cleanup (which skips locked rows) and end_session from closing
-  -- it between the check and the insert.
-  SELECT * INTO target FROM public."conversationSessions" c
-  WHERE c.id = append_message.session_id AND (acting_user IS NULL OR c."userId" = acting_user)
-  FOR NO KEY UPDATE;
-  IF NOT FOUND THEN
-    PERFORM session_manager.raise_invalid('P0002', format('session %L does not exist', append_message.session_id),
-      'Create the session with get_or_create_session first.');
-  ELSIF NOT target."isActive" OR target."lastActivity" < now() - cfg.idle_timeout THEN
-    PERFORM session_manager.raise_invalid('55000', format('session %L is not live (ended or idle past the timeout)', append_message.session_id),
-      'Get a live session with get_or_create_session and append there.');
+-- Citus plans no INSERT ... SELECT of a function's parameters into a distributed table ("could
+-- not determine data type of parameter $1"): the counter is inserted from VALUES.
+CREATE OR REPLACE FUNCTION session_manager.add_message_count(session_id text, delta integer)
+RETURNS void
+LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
+BEGIN
+  IF add_message_count.delta < 0 THEN
+    UPDATE session_manager.session_message_counts k SET message_count = k.message_count + add_message_count.delta
+    WHERE k.session_id = add_message_count.session_id;
+  ELSIF add_message_count.delta > 0 THEN
+    INSERT INTO session_manager.session_message_counts AS k (session_id, message_count)
+    VALUES (add_message_count.session_id, add_message_count.delta)
+    ON CONFLICT ON CONSTRAINT session_message_counts_pkey DO UPDATE SET message_count = k.message_count + add_message_count.delta;
   END IF;
-
-  -- Past the session's newest id (the session's row lock, held, orders concurrent appends).
-  SELECT max(o.id) INTO next_id FROM session_manager.messages o WHERE o.session_id = append_message.session_id;
-  next_id := GREATEST(nextval('session_manager.message_order'), COALESCE(next_id, 0) + 1);
-  INSERT INTO session_manager.messages AS m (id, message_id, session_id, role, content, user_id)
-  VALUES (next_id,
-          COALESCE(append_message.message_id, gen_random_uuid()), append_message.session_id,
-          append_message.role, append_message.content, target."userId")
-  ON CONFLICT ON CONSTRAINT messages_message_id_key DO NOTHING
-  RETURNING * INTO stored;
-  IF NOT FOUND THEN
-    -- A concurrent call stored the same message_id first.
-    SELECT * INTO stored FROM session_manager.messages m
-    WHERE m.session_id = append_message.session_id AND m.message_id = append_message.message_id;
-    RETURN session_manager.stored_message_or_conflict(stored, append_message.session_id, append_message.role,
-                                                      append_message.content);
-  END IF;
-
-  INSERT INTO session_manager.session_message_counts AS k (session_id, message_count)
-  VALUES (append_message.session_id, 1)
-  ON CONFLICT ON CONSTRAINT session_message_counts_pkey DO UPDATE SET message_count = k.message_count + 1;
-
-  UPDATE public."conversationSessions" c SET "lastActivity" = now()
-  WHERE c.id = append_message.session_id AND c."lastActivity" < now() - cfg.touch_resolution;
-
-  RETURN ROW(stored.message_id, stored.session_id, stored.role, stored.content, stored.created_at)::session_manager.message;
 END
 $$;
 
@@ -322,11 +310,22 @@ BEGIN
 END
 $$;
 
+-- Every function of the package on every node: Citus copies a function to the workers when it is
+-- created only if it depends on nothing local, so those whose SQL body named a table before it
+-- was distributed (add_message_count, ...) exist on the coordinator alone, and a delegated call
+-- failed on the worker ("function session_manager.add_message_count(text, integer) does not exist").
+SELECT pg_catalog.create_distributed_function(p.oid::regprocedure)
+FROM pg_catalog.pg_proc p
+WHERE p.pronamespace = 'session_manager'::regnamespace AND p.prokind IN ('f', 'p')
+  AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_dist_object o
+                  WHERE o.classid = 'pg_catalog.pg_proc'::regclass AND o.objid = p.oid);
 -- One round trip to the session's worker for a lone call (see above).
 SELECT pg_catalog.create_distributed_function(f::regprocedure, 'session_id', colocate_with := 'public."conversationSessions"')
-FROM pg_catalog.unnest(ARRAY['session_manager.touch_session(text)', 'session_manager.append_message(text,text,text,uuid)',
-                             'session_manager.get_context(text,integer)', 'session_manager.get_session_info(text)',
-                             'session_manager.end_session(text)']) AS f;
+FROM pg_catalog.unnest(ARRAY['session_manager.touch_session(text)', 'session_manager.append_message(text,text,text,uuid,text,jsonb)',
+                             'session_manager.get_context(text,integer,text)', 'session_manager.get_session_info(text)',
+                             'session_manager.end_session(text)', 'session_manager.append_messages(text,jsonb)',
+                             'session_manager.pop_message(text)', 'session_manager.clear_messages(text)',
+                             'session_manager.trim_messages(text,integer,text)']) AS f;
 
 -- A setting made with SET LOCAL (session_manager.user_id, for the application role's direct
 -- reads through Row Level Security) reaches the workers' shards in the same transaction.

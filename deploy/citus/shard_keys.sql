@@ -14,8 +14,8 @@
 -- * Policies on distributed tables may not contain subqueries: the messages carry their
 --   session's user (user_id), which the messages' policy compares.
 -- * A function whose signature names a table's row type is dropped with the original table when
---   Citus turns it into a shard, and cannot be called with a shard's rows on a worker: the two
---   helpers that took rows take anyelement.
+--   Citus turns it into a shard, and cannot be called with a shard's rows on a worker: the helper
+--   that took a sessions row (session_info_of) takes anyelement.
 -- The foreign keys of the messages and counters to the sessions are dropped here and added back
 -- between the distributed tables (citus/distributed_tables).
 SET lock_timeout = '3s';
@@ -62,6 +62,44 @@ SELECT c."userId", c."chatId", c.id FROM public."conversationSessions" c
 WHERE c."isActive" AND c."chatId" IS NOT NULL;
 DROP INDEX public.conversation_sessions_one_active_chat;
 
+-- A SQL function with a standard body (BEGIN ATOMIC, RETURN) that names a table depends on it
+-- and is dropped with it when Citus turns the table into a shard (measured: add_message_count
+-- vanished, and every append failed), and Citus cannot plan a SQL function's statement with
+-- parameters over a distributed table ("could not create distributed plan ... parameters in SQL
+-- functions"). Those functions become PL/pgSQL with the same statements; the originals are kept
+-- for the revert.
+CREATE TABLE session_manager.citus_string_bodies (
+  function_name regprocedure PRIMARY KEY,
+  definition text NOT NULL
+);
+COMMENT ON TABLE session_manager.citus_string_bodies IS 'On Citus: the standard-body definitions citus/shard_keys rewrote as string bodies, which its revert restores.';
+INSERT INTO session_manager.citus_string_bodies
+SELECT DISTINCT p.oid::regprocedure, pg_catalog.pg_get_functiondef(p.oid)
+FROM pg_catalog.pg_proc p JOIN pg_catalog.pg_depend d
+  ON d.classid = 'pg_catalog.pg_proc'::regclass AND d.objid = p.oid AND d.refclassid = 'pg_catalog.pg_class'::regclass
+WHERE p.pronamespace = 'session_manager'::regnamespace AND p.prosqlbody IS NOT NULL
+  AND p.proname <> 'session_info_of'  -- replaced below
+  AND d.refobjid IN ('public."conversationSessions"'::regclass, 'public."user"'::regclass, 'session_manager.messages'::regclass,
+                     'session_manager.session_message_counts'::regclass, 'session_manager.settings'::regclass);
+DO $$
+DECLARE
+  f record;
+  body text;
+BEGIN
+  FOR f IN SELECT * FROM session_manager.citus_string_bodies LOOP
+    body := pg_catalog.regexp_replace(f.definition, '\n LANGUAGE sql\n', E'\n LANGUAGE plpgsql\n');
+    IF f.definition ~ '\nBEGIN ATOMIC\n' AND f.definition ~ '\n RETURNS void\n' THEN
+      body := pg_catalog.regexp_replace(pg_catalog.regexp_replace(body, '\nBEGIN ATOMIC\n', E'\nAS $citus_body$\nBEGIN\n'),
+                                        '\nEND\s*$', E'\nEND\n$citus_body$');
+    ELSIF f.definition ~ '\nRETURN ' THEN
+      body := pg_catalog.regexp_replace(body, '\nRETURN (.*)$', E'\nAS $citus_body$ BEGIN RETURN \\1; END $citus_body$');
+    ELSE
+      RAISE EXCEPTION 'citus/shard_keys: cannot rewrite the body of %', f.function_name;
+    END IF;
+    EXECUTE body;
+  END LOOP;
+END
+$$;
 DROP FUNCTION session_manager.session_info_of(public."conversationSessions", interval);
 CREATE FUNCTION session_manager.session_info_of(s anyelement, idle_timeout interval)
 RETURNS session_manager.session_info
@@ -75,23 +113,7 @@ BEGIN
 END
 $$;
 COMMENT ON FUNCTION session_manager.session_info_of(anyelement, interval) IS 'A sessions row (of the table or, on a Citus worker, of its shard) as session_info, live-ness judged against the given idle timeout.';
-DROP FUNCTION session_manager.stored_message_or_conflict(session_manager.messages, text, text, text);
-CREATE FUNCTION session_manager.stored_message_or_conflict(stored anyelement, session_id text, role text, content text)
-RETURNS session_manager.message
-LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
-BEGIN
-  IF (stored.session_id, stored.role, stored.content)
-     IS DISTINCT FROM (stored_message_or_conflict.session_id, stored_message_or_conflict.role, stored_message_or_conflict.content) THEN
-    PERFORM session_manager.raise_invalid('23505',
-      format('message_id %s is already stored with a different session, role or content', stored.message_id),
-      'Use a new message_id for a new message; reuse one only to retry the very same message.');
-  END IF;
-  RETURN ROW(stored.message_id, stored.session_id, stored.role, stored.content, stored.created_at)::session_manager.message;
-END
-$$;
-COMMENT ON FUNCTION session_manager.stored_message_or_conflict(anyelement, text, text, text) IS 'Returns the stored message (a messages row, of the table or of its shard) when it matches the retried session, role and content; raises 23505 otherwise.';
-REVOKE EXECUTE ON FUNCTION session_manager.session_info_of(anyelement, interval),
-  session_manager.stored_message_or_conflict(anyelement, text, text, text) FROM PUBLIC;
+REVOKE EXECUTE ON FUNCTION session_manager.session_info_of(anyelement, interval) FROM PUBLIC;
 COMMIT;
 \else
 \echo citus/shard_keys: not distributing (see citus/preflight)

@@ -1,5 +1,5 @@
 -- Revert pg-session-manager:citus/functions from pg
--- The replaced definitions come back as they were; the five functions are no longer delegated
+-- The replaced definitions come back as they were; the nine functions are no longer delegated
 -- (create_distributed_function without a distribution argument keeps them on every node and
 -- clears it); the database's citus.propagate_set_commands is reset.
 SET lock_timeout = '3s';
@@ -20,9 +20,13 @@ END
 $$;
 UPDATE pg_catalog.pg_dist_object SET distribution_argument_index = NULL, colocationid = NULL, force_delegation = NULL
 WHERE classid = 'pg_catalog.pg_proc'::regclass
-  AND objid IN ('session_manager.touch_session(text)'::regprocedure, 'session_manager.append_message(text,text,text,uuid)'::regprocedure,
-                'session_manager.get_context(text,integer)'::regprocedure, 'session_manager.get_session_info(text)'::regprocedure,
-                'session_manager.end_session(text)'::regprocedure);
+  AND objid IN (SELECT f::regprocedure FROM unnest(ARRAY[
+        'session_manager.touch_session(text)', 'session_manager.append_message(text,text,text,uuid,text,jsonb)',
+        'session_manager.get_context(text,integer,text)', 'session_manager.get_session_info(text)',
+        'session_manager.end_session(text)', 'session_manager.append_messages(text,jsonb)',
+        'session_manager.pop_message(text)', 'session_manager.clear_messages(text)',
+        'session_manager.trim_messages(text,integer,text)']) AS f);
 DROP TABLE session_manager.citus_replaced_functions;
+DROP FUNCTION session_manager.next_message_id(text), session_manager.session_user_id(text);
 COMMIT;
 \endif

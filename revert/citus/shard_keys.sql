@@ -15,22 +15,16 @@ BEGIN;
 \set lock_tables 'session_manager.messages, session_manager.session_message_counts, public."conversationSessions"'
 \set lock_mode 'ACCESS EXCLUSIVE'
 \ir ../../lib/lock_with_retries.sql
-DROP FUNCTION session_manager.stored_message_or_conflict(anyelement, text, text, text);
-CREATE FUNCTION session_manager.stored_message_or_conflict(stored session_manager.messages, session_id text,
-                                                           role text, content text)
-RETURNS session_manager.message
-LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
+DO $$
+DECLARE
+  f record;
 BEGIN
-  IF (stored.session_id, stored.role, stored.content)
-     IS DISTINCT FROM (stored_message_or_conflict.session_id, stored_message_or_conflict.role, stored_message_or_conflict.content) THEN
-    PERFORM session_manager.raise_invalid('23505',
-      format('message_id %s is already stored with a different session, role or content', stored.message_id),
-      'Use a new message_id for a new message; reuse one only to retry the very same message.');
-  END IF;
-  RETURN ROW(stored.message_id, stored.session_id, stored.role, stored.content, stored.created_at)::session_manager.message;
+  FOR f IN SELECT definition FROM session_manager.citus_string_bodies LOOP
+    EXECUTE f.definition;
+  END LOOP;
 END
 $$;
-COMMENT ON FUNCTION session_manager.stored_message_or_conflict(session_manager.messages, text, text, text) IS 'Returns the stored message when it matches the retried session, role and content; raises 23505 otherwise.';
+DROP TABLE session_manager.citus_string_bodies;
 DROP FUNCTION session_manager.session_info_of(anyelement, interval);
 CREATE FUNCTION session_manager.session_info_of(s public."conversationSessions", idle_timeout interval)
 RETURNS session_manager.session_info
@@ -41,8 +35,7 @@ RETURN ROW(s.id, s."userId", s."chatId", s.agent,
            COALESCE((SELECT c.message_count FROM session_manager.session_message_counts c
                      WHERE c.session_id = s.id), 0))::session_manager.session_info;
 COMMENT ON FUNCTION session_manager.session_info_of(public."conversationSessions", interval) IS 'A sessions row as session_info, live-ness judged against the given idle timeout.';
-REVOKE EXECUTE ON FUNCTION session_manager.session_info_of(public."conversationSessions", interval),
-  session_manager.stored_message_or_conflict(session_manager.messages, text, text, text) FROM PUBLIC;
+REVOKE EXECUTE ON FUNCTION session_manager.session_info_of(public."conversationSessions", interval) FROM PUBLIC;
 
 \if :sessions_local
 CREATE UNIQUE INDEX conversation_sessions_one_active_chat

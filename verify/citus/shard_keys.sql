@@ -7,5 +7,4 @@ SELECT 1 / COUNT(*) FROM pg_catalog.pg_constraint
 WHERE conname = 'messages_pkey' AND conrelid = 'session_manager.messages'::regclass
   AND pg_catalog.pg_get_constraintdef(oid) = 'PRIMARY KEY (session_id, id)';
 SELECT 'session_manager.session_info_of(anyelement, interval)'::regprocedure;
-SELECT 'session_manager.stored_message_or_conflict(anyelement, text, text, text)'::regprocedure;
 \endif
