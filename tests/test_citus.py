@@ -238,14 +238,14 @@ def test_touches_racing_two_cleanups_lose_no_live_session_and_counts_are_exact(
     four threads touch them in random order. A session touched (its "lastActivity" moved past the
     cleanup's cut-off) is never deactivated; the two counts add up to the sessions deactivated."""
     users = [new_user() for _ in range(8)]
+    # Nothing else is idle past 1 s for the two cleanups to count: only the 400 made below.
+    conn.execute("SELECT session_manager.cleanup_old_sessions(interval '1 second')")
     ids = []
     for i in range(400):
         row = conn.execute("SELECT session_id FROM session_manager.get_or_create_session(%s, 'geral')",
                            (users[i % 8],)).fetchone()
         assert row is not None
         ids.append(str(row[0]))
-    # Nothing else idle past 1 s is left for the two cleanups to count: only these 400.
-    conn.execute("SELECT session_manager.cleanup_old_sessions(interval '1 second')")
     conn.execute("""UPDATE public."conversationSessions" SET "lastActivity" = now() - interval '1.5 seconds'
                     WHERE id = ANY(%s)""", (ids,))
     conn.execute("UPDATE session_manager.settings SET cleanup_batch_size = 25")
@@ -349,8 +349,9 @@ def test_pg_cron_on_the_coordinator_cleans_every_worker_with_an_exact_count(
     users = [str(r[0]) for r in conn.execute('SELECT id FROM public."user" ORDER BY id LIMIT 4').fetchall()]
     ids = [str(conn.execute("SELECT session_id FROM session_manager.get_or_create_session(%s, 'geral')",
                             (users[i % 4],)).fetchone()[0]) for i in range(40)]  # type: ignore[index]
-    marked = conn.execute("""UPDATE public."conversationSessions" SET "lastActivity" = now() - interval '2 hours'
-                             WHERE id = ANY(%s) RETURNING clock_timestamp()""", (ids,)).fetchone()
+    conn.execute("""UPDATE public."conversationSessions" SET "lastActivity" = now() - interval '2 hours'
+                    WHERE id = ANY(%s)""", (ids,))
+    marked = conn.execute("SELECT clock_timestamp()").fetchone()
     assert marked is not None
     deadline = time.monotonic() + 75
     run = None
