@@ -27,6 +27,7 @@ import sys
 import tempfile
 from pathlib import Path
 from types import FrameType, TracebackType
+from typing import Self
 
 PG_BIN = Path(os.environ.get("PG_BIN", "/usr/lib/postgresql/15/bin"))
 # pg_cron lives in exactly one database per cluster: the demo's.
@@ -67,7 +68,32 @@ def _as_server_user(cmd: list[str]) -> list[str]:
     return cmd
 
 
-class EmbeddedCluster:
+class Throwaway:
+    """Started on entering a with block; stopped and removed on leaving it, at exit, or on SIGTERM/SIGHUP."""
+
+    def start(self) -> Self:
+        raise NotImplementedError
+
+    def stop(self, remove: bool = True) -> None:
+        raise NotImplementedError
+
+    def __enter__(self) -> Self:
+        self.start()
+        atexit.register(self.stop)
+        for sig in (signal.SIGTERM, signal.SIGHUP):
+            signal.signal(sig, self._on_signal)
+        return self
+
+    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
+                 tb: TracebackType | None) -> None:
+        self.stop()
+
+    def _on_signal(self, signum: int, frame: FrameType | None) -> None:
+        self.stop()
+        sys.exit(128 + signum)
+
+
+class EmbeddedCluster(Throwaway):
     """A PostgreSQL cluster in a temporary directory, on a free port of 127.0.0.1."""
 
     def __init__(self, directory: str | None = None, port: int | None = None,
@@ -119,21 +145,6 @@ class EmbeddedCluster:
         if remove:
             shutil.rmtree(self.dir, ignore_errors=True)
 
-    def __enter__(self) -> EmbeddedCluster:
-        self.start()
-        atexit.register(self.stop)
-        for sig in (signal.SIGTERM, signal.SIGHUP):
-            signal.signal(sig, self._on_signal)
-        return self
-
-    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
-                 tb: TracebackType | None) -> None:
-        self.stop()
-
-    def _on_signal(self, signum: int, frame: FrameType | None) -> None:
-        self.stop()
-        sys.exit(128 + signum)
-
     # -- access --------------------------------------------------------------
     def dsn(self, dbname: str = CRON_DATABASE, user: str = "postgres") -> str:
         return f"postgresql://{user}@127.0.0.1:{self.port}/{dbname}"
@@ -184,7 +195,7 @@ def _citus_settings() -> dict[str, str]:
     return settings
 
 
-class CitusCluster:
+class CitusCluster(Throwaway):
     """A Citus coordinator and ``workers`` workers, each an EmbeddedCluster on a free port of
     127.0.0.1, with the administrator's steps done in ``databases`` (default: the demo's):
     the citus extension on every node, the coordinator's host set, the workers added, pg_cron
@@ -238,21 +249,6 @@ class CitusCluster:
             node.stop(remove=remove)
         if remove:
             shutil.rmtree(self.dir, ignore_errors=True)
-
-    def __enter__(self) -> CitusCluster:
-        self.start()
-        atexit.register(self.stop)
-        for sig in (signal.SIGTERM, signal.SIGHUP):
-            signal.signal(sig, self._on_signal)
-        return self
-
-    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
-                 tb: TracebackType | None) -> None:
-        self.stop()
-
-    def _on_signal(self, signum: int, frame: FrameType | None) -> None:
-        self.stop()
-        sys.exit(128 + signum)
 
     def dsn(self, dbname: str = CRON_DATABASE, user: str = "postgres") -> str:
         return self.coordinator.dsn(dbname, user)

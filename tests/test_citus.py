@@ -18,6 +18,7 @@ from typing import Any
 import psycopg
 import pytest
 from citus_fixtures import CitusApp, checksums, create_app_tables, sqitch
+from test_races import in_threads
 
 pytest_plugins = ["citus_fixtures"]
 pytestmark = pytest.mark.citus
@@ -176,28 +177,6 @@ def test_each_hot_path_call_reaches_exactly_the_sessions_worker(citus_app: Citus
 
 # -- the races ------------------------------------------------------------------------------------
 
-def in_threads(count: int, work: Callable[[int], Any], timeout: float = 60.0) -> list[Any]:
-    results: list[Any] = [None] * count
-    errors: list[BaseException] = []
-
-    def run(i: int) -> None:
-        try:
-            results[i] = work(i)
-        except BaseException as exc:
-            errors.append(exc)
-
-    threads = [threading.Thread(target=run, args=(i,), daemon=True) for i in range(count)]
-    for t in threads:
-        t.start()
-    deadline = time.monotonic() + timeout
-    for t in threads:
-        t.join(max(0.0, deadline - time.monotonic()))
-    assert not any(t.is_alive() for t in threads), f"a thread still runs after {timeout} s"
-    if errors:
-        raise errors[0]
-    return results
-
-
 def test_fifty_concurrent_get_or_create_for_one_chat_get_one_session(citus_app: CitusApp,
                                                                     conn: psycopg.Connection[Any],
                                                                     new_user: Callable[[], str]) -> None:
@@ -213,7 +192,7 @@ def test_fifty_concurrent_get_or_create_for_one_chat_get_one_session(citus_app: 
         return str(row[0])
 
     try:
-        got = in_threads(50, call)
+        got = in_threads(50, call, timeout=60)
     finally:
         for c in conns:
             c.close()
@@ -272,7 +251,7 @@ def test_touches_racing_two_cleanups_lose_no_live_session_and_counts_are_exact(
             cuts[i - 4], counts[i - 4] = cut[0], int(n[0])
 
     try:
-        in_threads(6, work)
+        in_threads(6, work, timeout=60)
     finally:
         for c in conns:
             c.close()
