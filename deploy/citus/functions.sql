@@ -1,12 +1,16 @@
 -- Deploy pg-session-manager:citus/functions to pg
 -- requires: citus/distributed_tables functions/get_or_create_session functions/append_message functions/touch_sessions functions/cleanup_old_sessions functions/purge_inactive_sessions functions/get_session_info functions/list_user_sessions
 -- The functions on distributed tables. Each keeps its contract; what Citus needs of them:
--- * Delegation (create_distributed_function, distribution_arg_name session_id, co-located with
---   the sessions): a lone `SELECT f(...)` outside a transaction block is sent whole to the worker
---   holding the session's shard, one round trip (touch_session, append_message, append_messages,
---   get_context, get_session_info, end_session, pop_message, clear_messages, trim_messages). Inside a transaction (the client's user-scoped calls) the
---   function runs on the coordinator and each of its statements, naming the session's id, is
---   routed to that same worker (tests/test_citus.py proves both with citus.log_remote_commands).
+-- * One worker per call, by routing: every statement of the session functions names the session's
+--   id (the distribution column), so Citus sends it to the one worker holding that shard
+--   (tests/test_citus.py proves it for each function with citus.log_remote_commands). Not by
+--   delegation: create_distributed_function(..., 'session_id', colocate_with := ...) sends a lone
+--   `SELECT f(...)` whole to the worker, one round trip instead of one per statement, but with
+--   Citus 13.2.2 a delegated call with a NULL session_id crashes the coordinator (measured:
+--   `SELECT session_manager.touch_session(NULL)` and `get_context(NULL, 5)` ended every connection
+--   and put the coordinator into recovery; the client's own test of 22004 for a NULL id found it).
+--   A NULL id is a caller's mistake the contract answers with 22004, never a restart of the
+--   cluster, so the functions are not delegated.
 -- * No query that calls a function reading a distributed table per row (Citus: "cannot execute
 --   a distributed query from a query on a shard"): get_session_info and list_user_sessions join
 --   the co-located counters instead.
@@ -312,21 +316,13 @@ $$;
 
 -- Every function of the package on every node: Citus copies a function to the workers when it is
 -- created only if it depends on nothing local, so those whose SQL body named a table before it
--- was distributed (add_message_count, ...) exist on the coordinator alone, and a delegated call
--- failed on the worker ("function session_manager.add_message_count(text, integer) does not exist").
+-- was distributed (add_message_count, ...) existed on the coordinator alone (a call run on a worker
+-- failed there: "function session_manager.add_message_count(text, integer) does not exist").
 SELECT pg_catalog.create_distributed_function(p.oid::regprocedure)
 FROM pg_catalog.pg_proc p
 WHERE p.pronamespace = 'session_manager'::regnamespace AND p.prokind IN ('f', 'p')
   AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_dist_object o
                   WHERE o.classid = 'pg_catalog.pg_proc'::regclass AND o.objid = p.oid);
--- One round trip to the session's worker for a lone call (see above).
-SELECT pg_catalog.create_distributed_function(f::regprocedure, 'session_id', colocate_with := 'public."conversationSessions"')
-FROM pg_catalog.unnest(ARRAY['session_manager.touch_session(text)', 'session_manager.append_message(text,text,text,uuid,text,jsonb)',
-                             'session_manager.get_context(text,integer,text)', 'session_manager.get_session_info(text)',
-                             'session_manager.end_session(text)', 'session_manager.append_messages(text,jsonb)',
-                             'session_manager.pop_message(text)', 'session_manager.clear_messages(text)',
-                             'session_manager.trim_messages(text,integer,text)']) AS f;
-
 -- A setting made with SET LOCAL (session_manager.user_id, for the application role's direct
 -- reads through Row Level Security) reaches the workers' shards in the same transaction.
 DO $$
