@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """The package on a Citus coordinator with two workers (loopback) against one node, in one run
 (issue 15): throughput and p50/p99 of touch_session, append_message, get_context and
-get_or_create_session per call (pgbench, lone calls: delegated on Citus), and a cleanup of
+get_or_create_session per call (pgbench, lone calls), and a cleanup of
 --sessions idle sessions.
 
     .venv/bin/python bench/citus.py [--seconds 10] [--clients 4] [--sessions 100000]
@@ -35,7 +35,7 @@ CALLS = {
     "touch_session": "\\set n random(1, :sessions)\nSELECT session_manager.touch_session('seed-:n');\n",
     "append_message": "\\set n random(1, :sessions)\n"
                       "SELECT session_manager.append_message('seed-:n', 'user', 'Quanto gastei este mes?');\n",
-    # The set-returning call in the select list: a lone SELECT f(...), delegated on Citus.
+    # The set-returning call in the select list, as the other calls: a lone SELECT f(...).
     "get_context": "\\set n random(1, 1000)\nSELECT session_manager.get_context('seed-:n', 50);\n",
     "get_or_create_session": "\\set u random(1, 1000)\n\\set c random(1, 5)\n"
                              "SELECT session_manager.get_or_create_session('user-:u', 'geral', 'chat-:c');\n",

@@ -55,6 +55,7 @@ class CitusApp:
     cluster: CitusCluster
     dbname: str
     before: dict[str, tuple[int, str]]
+    after: dict[str, tuple[int, str]]
     deploy_seconds: float
     deploy_output: str
     workers: list[int] = field(default_factory=list)
@@ -103,5 +104,6 @@ def citus_app(citus_cluster: CitusCluster) -> CitusApp:
     started = time.monotonic()
     proc = sqitch(citus_cluster, "deploy", CRON_DATABASE)
     took = time.monotonic() - started
-    return CitusApp(citus_cluster, CRON_DATABASE, before, took, proc.stdout,
+    after = checksums(citus_cluster.dsn(CRON_DATABASE))  # before any test writes
+    return CitusApp(citus_cluster, CRON_DATABASE, before, after, took, proc.stdout,
                     [w.port for w in citus_cluster.workers])
