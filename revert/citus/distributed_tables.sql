@@ -7,9 +7,12 @@
 SET lock_timeout = '3s';
 -- Citus explains each conversion in NOTICEs (shards, copies, local tables): warnings only.
 SET client_min_messages = warning;
-SELECT pg_catalog.to_regclass('pg_catalog.pg_dist_partition') IS NOT NULL
-       AND EXISTS (SELECT 1 FROM pg_catalog.pg_dist_partition p
-                   WHERE p.logicalrelid OPERATOR(pg_catalog.=) 'session_manager.messages'::pg_catalog.regclass) AS messages_distributed \gset
+\set messages_distributed false
+SELECT pg_catalog.to_regclass('pg_catalog.pg_dist_partition') IS NOT NULL AS citus_installed \gset
+\if :citus_installed
+SELECT EXISTS (SELECT 1 FROM pg_catalog.pg_dist_partition p
+               WHERE p.logicalrelid OPERATOR(pg_catalog.=) 'session_manager.messages'::pg_catalog.regclass) AS messages_distributed \gset
+\endif
 \if :messages_distributed
 -- Citus undistributes a table only without its foreign keys (active_chats' to the reference
 -- table "user" would take "user" along); the messages' come back with citus/shard_keys' revert.

@@ -5,9 +5,12 @@
 SET lock_timeout = '3s';
 -- Citus explains each conversion in NOTICEs (shards, copies, local tables): warnings only.
 SET client_min_messages = warning;
-SELECT pg_catalog.to_regclass('pg_catalog.pg_dist_partition') IS NOT NULL
-       AND EXISTS (SELECT 1 FROM pg_catalog.pg_dist_partition p
-                   WHERE p.logicalrelid OPERATOR(pg_catalog.=) 'session_manager.settings'::pg_catalog.regclass) AS settings_distributed \gset
+\set settings_distributed false
+SELECT pg_catalog.to_regclass('pg_catalog.pg_dist_partition') IS NOT NULL AS citus_installed \gset
+\if :citus_installed
+SELECT EXISTS (SELECT 1 FROM pg_catalog.pg_dist_partition p
+               WHERE p.logicalrelid OPERATOR(pg_catalog.=) 'session_manager.settings'::pg_catalog.regclass) AS settings_distributed \gset
+\endif
 \if :settings_distributed
 BEGIN;
 \ir ../../lib/citus_views_save.sql

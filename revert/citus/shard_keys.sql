@@ -7,9 +7,12 @@ SET lock_timeout = '3s';
 -- Citus explains each conversion in NOTICEs (shards, copies, local tables): warnings only.
 SET client_min_messages = warning;
 SELECT pg_catalog.to_regclass('session_manager.message_order') IS NOT NULL AS shard_keys_deployed,
-       pg_catalog.to_regclass('pg_catalog.pg_dist_partition') IS NULL
-       OR NOT EXISTS (SELECT 1 FROM pg_catalog.pg_dist_partition p
-                      WHERE p.logicalrelid OPERATOR(pg_catalog.=) 'public."conversationSessions"'::pg_catalog.regclass) AS sessions_local \gset
+       pg_catalog.to_regclass('pg_catalog.pg_dist_partition') IS NOT NULL AS citus_installed \gset
+\set sessions_local true
+\if :citus_installed
+SELECT NOT EXISTS (SELECT 1 FROM pg_catalog.pg_dist_partition p
+                   WHERE p.logicalrelid OPERATOR(pg_catalog.=) 'public."conversationSessions"'::pg_catalog.regclass) AS sessions_local \gset
+\endif
 \if :shard_keys_deployed
 BEGIN;
 \set lock_tables 'session_manager.messages, session_manager.session_message_counts, public."conversationSessions"'
