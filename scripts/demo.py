@@ -3,7 +3,10 @@
 sessions, `sqitch deploy`, simulated WhatsApp/web chat traffic through the package's functions,
 cleanup by the pg_cron job itself, and a report of what happened.
 
-    bash scripts/demo.sh [--seconds N] [--workers N] [--keep]
+    bash scripts/demo.sh [--seconds N] [--workers N] [--keep] [--citus [--citus-workers N]]
+
+With --citus the same demo runs on a Citus coordinator with N workers (default 2), where
+`sqitch deploy` distributes the package, and the report says what each worker holds.
 
 Each step is a function of ``Demo``; a later feature adds a step to ``STEPS``.
 """
@@ -25,7 +28,7 @@ from session_manager import SessionManager, SessionManagerError
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "scripts"))
-from pgcluster import CRON_DATABASE, EmbeddedCluster  # noqa: E402
+from pgcluster import CRON_DATABASE, CitusCluster, EmbeddedCluster  # noqa: E402
 
 AGENTS = ("financeiro", "max", "geral")
 
@@ -35,7 +38,7 @@ def say(msg: str) -> None:
 
 
 class Demo:
-    def __init__(self, cluster: EmbeddedCluster, args: argparse.Namespace) -> None:
+    def __init__(self, cluster: EmbeddedCluster | CitusCluster, args: argparse.Namespace) -> None:
         self.cluster = cluster
         self.args = args
         self.db = CRON_DATABASE
@@ -159,6 +162,23 @@ class Demo:
                 ORDER BY calls DESC LIMIT 8"""):
             say(f"   {name:<24} {calls:>8} calls {total:>10} ms total {mean:>8} ms mean")
 
+    def citus_report(self) -> None:
+        if not isinstance(self.cluster, CitusCluster):
+            return
+        say("== 5b. Where the rows are: what each Citus worker holds")
+        rows = self.sql("""
+            SELECT r.nodeport, t.name, count(*), sum(r.result::bigint)
+            FROM (VALUES ('public."conversationSessions"'), ('session_manager.messages')) AS t(name),
+                 run_command_on_placements(t.name::regclass, 'SELECT count(*) FROM %%s') AS r
+            GROUP BY 1, 2 ORDER BY 1, 2""")
+        for port, name, shards, n in rows:
+            say(f"   worker 127.0.0.1:{port}: {name:<30} {shards:>3} shards, {n:>7} rows")
+        (kinds,) = self.sql("""
+            SELECT string_agg(logicalrelid::text || ' ' || CASE partmethod WHEN 'h' THEN 'hash('
+                              || column_to_column_name(logicalrelid, partkey) || ')' ELSE 'reference' END,
+                              ', ' ORDER BY logicalrelid::text) FROM pg_dist_partition""")[0]
+        say(f"   distribution: {kinds}")
+
     def status(self) -> None:
         say("== 6. What an on-call DBA sees: session-manager status and health")
         cli = str(Path(sys.executable).parent / "session-manager")
@@ -181,7 +201,8 @@ class Demo:
         say(f"{label}: {live} live, {backlog} active but idle past the timeout, {inactive} inactive")
 
 
-STEPS = ("create_application_tables", "deploy", "simulate_chat_traffic", "cleanup_by_pg_cron", "report", "status")
+STEPS = ("create_application_tables", "deploy", "simulate_chat_traffic", "cleanup_by_pg_cron", "report", "citus_report",
+         "status")
 
 
 def main() -> int:
@@ -189,16 +210,25 @@ def main() -> int:
     parser.add_argument("--seconds", type=int, default=20, help="how long the chat traffic runs (default 20)")
     parser.add_argument("--workers", type=int, default=8, help="concurrent chat workers (default 8)")
     parser.add_argument("--keep", action="store_true", help="leave the cluster running and print how to reach it")
+    parser.add_argument("--citus", action="store_true", help="run on a Citus coordinator with workers")
+    parser.add_argument("--citus-workers", type=int, default=2, help="Citus workers with --citus (default 2)")
     args = parser.parse_args()
-    cluster = EmbeddedCluster()
+    cluster: EmbeddedCluster | CitusCluster = (CitusCluster(workers=args.citus_workers) if args.citus
+                                               else EmbeddedCluster())
     cluster.start()
     try:
-        say(f"Throwaway PostgreSQL 15 on 127.0.0.1:{cluster.port} (data in {cluster.dir})")
+        if isinstance(cluster, CitusCluster):
+            say(f"Throwaway Citus cluster: coordinator 127.0.0.1:{cluster.port}, workers "
+                + ", ".join(f"127.0.0.1:{w.port}" for w in cluster.workers) + f" (data in {cluster.dir})")
+        else:
+            say(f"Throwaway PostgreSQL 15 on 127.0.0.1:{cluster.port} (data in {cluster.dir})")
         demo = Demo(cluster, args)
         for step in STEPS:
             getattr(demo, step)()
         if args.keep:
-            say(f"Cluster left running: psql {cluster.dsn()}  (stop: python3 scripts/pgcluster.py stop {cluster.dir})")
+            stop = "stop-citus" if isinstance(cluster, CitusCluster) else "stop"
+            say(f"Cluster left running: psql {cluster.dsn()}  "
+                f"(stop: python3 scripts/pgcluster.py {stop} {cluster.dir})")
             return 0
     except BaseException:
         cluster.stop()

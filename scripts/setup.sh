@@ -47,6 +47,24 @@ if [ -n "$installed" ]; then
   done
 fi
 
+# Citus 13.2 for PostgreSQL 15 (the Citus tests and `demo.sh --citus`): ../shared/citus/install.sh
+# where it exists (a build of the official Citus 13.2.2, for the development machines and CI);
+# elsewhere Citus's own package postgresql-15-citus-13.2, which scripts/pgcluster.py asks for when
+# the extension is missing. That build links against PostgreSQL 15.20's server (citus.so needs
+# heap_datum_check, which 15.18 lacks): an older 15.x is brought up to the archive's minor release.
+CITUS_INSTALL=../shared/citus/install.sh
+if [ -f "$CITUS_INSTALL" ]; then
+  SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO="sudo"
+  if ! grep -q heap_datum_check /usr/lib/postgresql/15/bin/postgres; then
+    echo "setup: upgrading postgresql-15 to the archive's minor release (Citus's build needs 15.20 or later)"
+    $SUDO apt-get -o DPkg::Lock::Timeout=900 update -qq
+    $SUDO env DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=900 install -y -qq --no-install-recommends \
+      --only-upgrade postgresql-15 postgresql-client-15 >/dev/null
+    $SUDO service postgresql stop >/dev/null 2>&1 || true
+  fi
+  $SUDO sh "$CITUS_INSTALL"
+fi
+
 if [ ! -x .venv/bin/python ]; then
   echo "setup: creating .venv"
   python3 -m venv .venv

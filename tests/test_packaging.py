@@ -82,6 +82,13 @@ def test_every_script_carries_what_it_runs() -> None:
     assert locking <= set(blocks), sorted(locking - set(blocks))  # later changes may carry it too
     copies = [b for v in blocks.values() for b in v]
     assert len(set(copies)) == 1, "the lock_with_retries blocks differ: " + ", ".join(sorted(blocks))
+    # The Citus changes carry their shared blocks (citus_mode, citus_views_save, citus_views_restore) likewise.
+    named: dict[str, set[str]] = {}
+    for p in scripts:
+        for m in re.finditer(r"^-- >>> (\w+).*?^-- <<< \1$", p.read_text(), re.M | re.S):
+            named.setdefault(m.group(1), set()).add(m.group(0))
+    assert {"citus_mode", "citus_views_save", "citus_views_restore"} <= set(named), sorted(named)
+    assert [n for n, c in named.items() if len(c) != 1] == []
 
 
 def test_bundle_verifies_and_reverts_a_041_database_then_deploys_tag_by_tag(
