@@ -100,18 +100,22 @@ def test_bundle_verifies_and_reverts_a_041_database_then_deploys_tag_by_tag(
     assert sorted(p.name for p in bundle.iterdir()) == ["deploy", "revert", "sqitch.conf", "sqitch.plan", "verify"]
 
     # A database deployed by the 0.4.1 release itself, whose scripts included lib/lock_with_retries.sql
-    release = subprocess.run(["git", "-C", str(ROOT), "log", "-1", "--format=%H", "-S@v0.4.1 ", "--", "sqitch.plan"],
-                             capture_output=True, text=True, check=False).stdout.strip()
+    # (the commit that added the tag's own line: later changes name @v0.4.1 in their dependencies too)
+    release = subprocess.run(["git", "-C", str(ROOT), "log", "--reverse", "--format=%H", r"-G^@v0\.4\.1 ", "--",
+                              "sqitch.plan"], capture_output=True, text=True, check=False).stdout.split()[:1]
     if release:
         old = tmp_path / "v0.4.1"
         old.mkdir()
-        archive = subprocess.run(["git", "-C", str(ROOT), "archive", release, "sqitch.plan", "sqitch.conf", "deploy",
+        archive = subprocess.run(["git", "-C", str(ROOT), "archive", release[0], "sqitch.plan", "sqitch.conf", "deploy",
                                   "revert", "verify", "lib"], capture_output=True, check=True).stdout
         subprocess.run(["tar", "-x", "-C", str(old)], input=archive, check=True)
         sqitch(old, "deploy", target, "--set", "schedule=off")
         assert app_rows(dsn) == before
-        assert "Nothing to deploy" in sqitch(bundle, "deploy", target, "--set", "schedule=off")
-        sqitch(bundle, "verify", target, "--set", "schedule=off")
+        assert "Nothing to deploy" in sqitch(bundle, "deploy", target, "--to", "@v0.4.1", "--set", "schedule=off")
+        sqitch(bundle, "verify", target, "--to", "@v0.4.1", "--set", "schedule=off")
+        sqitch(bundle, "deploy", target, "--set", "schedule=off")  # the upgrade to this release
+        assert app_rows(dsn) == before
+        assert "Verify successful" in sqitch(bundle, "verify", target, "--set", "schedule=off")
         sqitch(bundle, "revert", target, "-y", "--set", "schedule=off")
         assert not package_present(dsn) and app_rows(dsn) == before
 
