@@ -283,7 +283,8 @@ def main(argv: list[str]) -> int:
             citus.stop()
         return 0
     if len(argv) != 3 or argv[1] not in ("start", "stop"):
-        print("usage: pgcluster.py start|stop DIR | start-citus|stop-citus DIR [WORKERS] | pgcluster.py conf", file=sys.stderr)
+        print("usage: pgcluster.py start|stop DIR | start-citus|stop-citus DIR [WORKERS] | pgcluster.py conf",
+              file=sys.stderr)
         return 2
     cluster = EmbeddedCluster(argv[2])
     if argv[1] == "start":

@@ -44,12 +44,13 @@ if [[ " $phases " == *" main "* ]]; then
     echo "== ruff"; ruff check python_client tests scripts bench
     echo "== mypy --strict"; mypy --strict python_client/src
     echo "== squawk"
-    # squawk cannot parse psql's variables (:'name'), which only the lock_with_retries blocks use: it lints each
-    # deploy script without them, as it did when the block was a file the scripts included (never linted).
+    # squawk cannot parse psql's variables (:'name'), which only the shared blocks use (lock_with_retries,
+    # citus_mode, ... between "-- >>> name" and "-- <<< name"): it lints each deploy script without them, as
+    # it did when they were files the scripts included (never linted).
     lint=$(mktemp -d)
     for f in $(find deploy -name "*.sql" | sort); do
         mkdir -p "$lint/$(dirname "$f")"
-        sed '/^-- >>> lock_with_retries/,/^-- <<< lock_with_retries$/d' "$f" > "$lint/$f"
+        sed '/^-- >>> [a-z_]*/,/^-- <<< [a-z_]*$/d' "$f" > "$lint/$f"
     done
     (cd "$lint" && squawk --config "$OLDPWD/.squawk.toml" $(find deploy -name "*.sql" | sort)); rm -rf "$lint"
     echo "== pytest"
