@@ -19,6 +19,9 @@ DO $$
 DECLARE
   last_id text := '';
   batch_last text;
+  -- The zone as a value, not the timestamptz cast, which is STABLE (it reads TimeZone): Citus
+  -- refuses a STABLE function over a column in an UPDATE of a distributed table.
+  tz text := pg_catalog.current_setting('TimeZone');
 BEGIN
   LOOP
     SELECT pg_catalog.max(b.id) INTO batch_last
@@ -27,7 +30,7 @@ BEGIN
           ORDER BY c.id LIMIT 5000) AS b;
     EXIT WHEN batch_last IS NULL;
     UPDATE public."conversationSessions" c
-    SET "lastActivity" = c."updatedAt"::timestamptz
+    SET "lastActivity" = pg_catalog.timezone(tz, c."updatedAt")
     WHERE c.id OPERATOR(pg_catalog.>) last_id AND c.id OPERATOR(pg_catalog.<=) batch_last
       AND c."lastActivity" IS NULL;
     last_id := batch_last;

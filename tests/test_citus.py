@@ -426,10 +426,104 @@ def test_revert_removes_the_package_and_leaves_every_application_row(citus_app: 
         assert left == (0, 0)
         kinds = dict(c.execute("SELECT logicalrelid::text, partmethod::text FROM pg_dist_partition").fetchall())
         assert kinds == {'"conversationSessions"': "h", '"user"': "n"}, "the application's tables stay distributed"
-    again = sqitch(cluster, "deploy", db, "--set", "schedule=off", check=False)
-    assert again.returncode != 0 and "already a Citus table" in again.stderr + again.stdout
-    assert "undistribute_table" in again.stderr + again.stdout
+    # Deployed again onto the tables the revert left distributed: taken as they are.
+    sqitch(cluster, "deploy", db, "--set", "schedule=off")
     assert checksums(cluster.dsn(db)) == after
+    assert schema_shape_differences(cluster.dsn(db), citus_app.dsn()) == set()
+    with connect(cluster.dsn(db)) as c:
+        row = c.execute("SELECT session_id FROM session_manager.get_or_create_session('user-1', 'geral', 'c')"
+                        ).fetchone()
+        assert row is not None
+        assert c.execute("SELECT session_manager.touch_session(%s)", row).fetchone() == (True,)
+
+
+# What a deploy makes of the package's objects, to compare two deploys: columns, constraints, indexes
+# and function bodies of the package's schema and of the sessions table, with each table's Citus kind.
+SCHEMA_SHAPE = """
+    WITH rels AS (SELECT c.oid FROM pg_class c
+                  WHERE ((c.relnamespace = 'session_manager'::regnamespace AND c.relkind IN ('r', 'v', 'p'))
+                         OR c.oid = 'public."conversationSessions"'::regclass)
+                    -- not the shards that Citus left on the coordinator and drops a few seconds later
+                    AND c.relname !~ '_[0-9]+$')
+    SELECT string_agg(x, E'\n' ORDER BY x) FROM (
+      SELECT 'column ' || a.attrelid::regclass || '.' || a.attname || ' ' || format_type(a.atttypid, a.atttypmod)
+             || CASE WHEN a.attnotnull THEN ' not null' ELSE '' END
+      FROM pg_attribute a JOIN rels ON rels.oid = a.attrelid WHERE a.attnum > 0 AND NOT a.attisdropped
+      UNION ALL
+      SELECT 'constraint ' || c.conrelid::regclass || ' ' || c.conname || ' ' || pg_get_constraintdef(c.oid)
+      FROM pg_constraint c JOIN rels ON rels.oid = c.conrelid
+      UNION ALL
+      SELECT 'index ' || pg_get_indexdef(i.indexrelid) FROM pg_index i JOIN rels ON rels.oid = i.indrelid
+      UNION ALL
+      -- (the settings cache's constant functions return each database's own settings)
+      SELECT 'function ' || p.oid::regprocedure || ' '
+             || CASE WHEN p.proname LIKE 'cached\\_%' THEN 'constant' ELSE md5(coalesce(p.prosrc, '')) END
+      FROM pg_proc p
+      WHERE p.pronamespace = 'session_manager'::regnamespace
+      UNION ALL
+      SELECT 'citus ' || d.logicalrelid::text || ' ' || d.partmethod::text || ' ' || d.repmodel::text
+      FROM pg_dist_partition d) AS shape(x)"""
+
+
+def schema_shape_differences(dsn: str, reference_dsn: str) -> set[str]:
+    """The lines of SCHEMA_SHAPE that one of the two databases has and the other has not."""
+    with connect(dsn) as c, connect(reference_dsn) as r:
+        ours, theirs = (set(str(conn.execute(SCHEMA_SHAPE).fetchone()[0]).split("\n"))  # type: ignore[index]
+                        for conn in (c, r))
+    return ours ^ theirs
+
+
+def test_deploy_takes_sessions_already_distributed_by_id_as_they_are(citus_app: CitusApp) -> None:
+    """The application moved to Citus first, by id, with Citus's own create_distributed_table: the
+    deploy asks for the local copy that it leaves on the coordinator to go, then takes the tables as
+    they are and ends as a deploy onto local tables does."""
+    cluster, db = citus_app.cluster, "sm_citus_predistributed"
+    cluster.prepare_database(db)
+    create_app_tables(cluster, db, sessions=500, users=50)
+    with connect(cluster.dsn(db)) as c:
+        c.execute("SET client_min_messages = warning")
+        c.execute("""SELECT create_reference_table('public."user"')""")
+        c.execute("""SELECT create_distributed_table('public."conversationSessions"', 'id')""")
+    before = checksums(cluster.dsn(db))
+    refused = sqitch(cluster, "deploy", db, "--set", "schedule=off", check=False)
+    out = refused.stdout + refused.stderr
+    assert refused.returncode != 0 and "still holds the local copy" in out, out
+    assert "truncate_local_data_after_distributing_table" in out
+    with connect(cluster.dsn(db)) as c:
+        assert c.execute("SELECT to_regnamespace('session_manager')").fetchone() == (None,)
+        c.execute("SET client_min_messages = warning")
+        c.execute("""SELECT truncate_local_data_after_distributing_table('public."conversationSessions"')""")
+    assert checksums(cluster.dsn(db)) == before
+    sqitch(cluster, "deploy", db, "--set", "schedule=off")
+    assert checksums(cluster.dsn(db)) == before
+    assert "Verify successful" in sqitch(cluster, "verify", db, "--set", "schedule=off").stdout
+    assert schema_shape_differences(cluster.dsn(db), citus_app.dsn()) == set()
+    with connect(cluster.dsn(db)) as c:
+        row = c.execute("SELECT session_id FROM session_manager.get_or_create_session('user-1', 'geral', 'c')"
+                        ).fetchone()
+        assert row is not None
+        c.execute("SELECT session_manager.append_message(%s, 'user', 'oi')", row)
+        assert c.execute("SELECT count(*) FROM session_manager.get_context(%s)", row).fetchone() == (1,)
+        assert c.execute("SELECT session_manager.touch_session(%s)", row).fetchone() == (True,)
+
+
+def test_deploy_refuses_sessions_that_are_a_citus_table_of_another_kind(citus_app: CitusApp) -> None:
+    cluster, db = citus_app.cluster, "sm_citus_reference_sessions"
+    cluster.prepare_database(db)
+    create_app_tables(cluster, db, sessions=100, users=10)
+    with connect(cluster.dsn(db)) as c:
+        c.execute("SET client_min_messages = warning")
+        c.execute("""SELECT create_reference_table('public."user"')""")
+        c.execute("""SELECT create_reference_table('public."conversationSessions"')""")
+        c.execute("""SELECT truncate_local_data_after_distributing_table('public."conversationSessions"')""")
+    before = checksums(cluster.dsn(db))
+    refused = sqitch(cluster, "deploy", db, "--set", "schedule=off", check=False)
+    out = refused.stdout + refused.stderr
+    assert refused.returncode != 0 and "already a Citus table (reference)" in out, out
+    assert "alter_distributed_table" in out and "undistribute_table" in out
+    with connect(cluster.dsn(db)) as c:
+        assert c.execute("SELECT to_regnamespace('session_manager')").fetchone() == (None,)
+    assert checksums(cluster.dsn(db)) == before
 
 
 def test_citus_off_deploys_as_on_plain_postgresql(citus_app: CitusApp) -> None:

@@ -46,6 +46,10 @@ SELECT :'citus' OPERATOR(pg_catalog.<>) 'off'
 -- <<< citus_mode
 \if :citus_on
 BEGIN;
+-- With the sessions distributed before the deploy (app_tables_check), the messages' user_id is read
+-- from their shards in parallel, and Citus then refuses this transaction's DDL on "user" (active_chats'
+-- foreign key) unless the shards are reached over one connection per worker.
+SET LOCAL citus.multi_shard_modify_mode TO 'sequential';
 \set lock_tables 'session_manager.messages, session_manager.session_message_counts, public."conversationSessions"'
 \set lock_mode 'ACCESS EXCLUSIVE'
 -- >>> lock_with_retries: the same block in every script that locks "conversationSessions" (a script
@@ -176,7 +180,7 @@ INSERT INTO session_manager.active_chats (user_id, chat_id, session_id)
 SELECT c."userId", c."chatId", c.id FROM public."conversationSessions" c
 WHERE c."isActive" AND c."chatId" IS NOT NULL;
 -- squawk-ignore require-concurrent-index-deletion
-DROP INDEX public.conversation_sessions_one_active_chat;
+DROP INDEX IF EXISTS public.conversation_sessions_one_active_chat;
 
 -- A SQL function with a standard body (BEGIN ATOMIC, RETURN) that names a table depends on it
 -- and is dropped with it when Citus turns the table into a shard (measured: add_message_count
