@@ -20,6 +20,8 @@ import pytest
 from citus_fixtures import CitusApp, checksums, create_app_tables, sqitch
 from test_races import in_threads
 
+from pgcluster import CitusCluster
+
 pytest_plugins = ["citus_fixtures"]
 pytestmark = pytest.mark.citus
 
@@ -473,24 +475,34 @@ def schema_shape_differences(dsn: str, reference_dsn: str) -> set[str]:
     return ours ^ theirs
 
 
+def app_tables_moved_to_citus(cluster: CitusCluster, db: str, sessions: int, users: int, *statements: str) -> str:
+    """A database with the application's tables, which the application itself then made Citus tables
+    (the statements); returns the refused deploy's output, its nothing-changed checked."""
+    cluster.prepare_database(db)
+    create_app_tables(cluster, db, sessions=sessions, users=users)
+    with connect(cluster.dsn(db)) as c:
+        c.execute("SET client_min_messages = warning")
+        for statement in statements:
+            c.execute(statement)  # type: ignore[arg-type]
+    before = checksums(cluster.dsn(db))
+    refused = sqitch(cluster, "deploy", db, "--set", "schedule=off", check=False)
+    assert refused.returncode != 0, refused.stdout
+    with connect(cluster.dsn(db)) as c:
+        assert c.execute("SELECT to_regnamespace('session_manager')").fetchone() == (None,)
+    assert checksums(cluster.dsn(db)) == before
+    return refused.stdout + refused.stderr
+
+
 def test_deploy_takes_sessions_already_distributed_by_id_as_they_are(citus_app: CitusApp) -> None:
     """The application moved to Citus first, by id, with Citus's own create_distributed_table: the
     deploy asks for the local copy that it leaves on the coordinator to go, then takes the tables as
     they are and ends as a deploy onto local tables does."""
     cluster, db = citus_app.cluster, "sm_citus_predistributed"
-    cluster.prepare_database(db)
-    create_app_tables(cluster, db, sessions=500, users=50)
-    with connect(cluster.dsn(db)) as c:
-        c.execute("SET client_min_messages = warning")
-        c.execute("""SELECT create_reference_table('public."user"')""")
-        c.execute("""SELECT create_distributed_table('public."conversationSessions"', 'id')""")
+    out = app_tables_moved_to_citus(cluster, db, 500, 50, """SELECT create_reference_table('public."user"')""",
+                                    """SELECT create_distributed_table('public."conversationSessions"', 'id')""")
+    assert "still holds the local copy" in out and "truncate_local_data_after_distributing_table" in out, out
     before = checksums(cluster.dsn(db))
-    refused = sqitch(cluster, "deploy", db, "--set", "schedule=off", check=False)
-    out = refused.stdout + refused.stderr
-    assert refused.returncode != 0 and "still holds the local copy" in out, out
-    assert "truncate_local_data_after_distributing_table" in out
     with connect(cluster.dsn(db)) as c:
-        assert c.execute("SELECT to_regnamespace('session_manager')").fetchone() == (None,)
         c.execute("SET client_min_messages = warning")
         c.execute("""SELECT truncate_local_data_after_distributing_table('public."conversationSessions"')""")
     assert checksums(cluster.dsn(db)) == before
@@ -508,22 +520,13 @@ def test_deploy_takes_sessions_already_distributed_by_id_as_they_are(citus_app: 
 
 
 def test_deploy_refuses_sessions_that_are_a_citus_table_of_another_kind(citus_app: CitusApp) -> None:
-    cluster, db = citus_app.cluster, "sm_citus_reference_sessions"
-    cluster.prepare_database(db)
-    create_app_tables(cluster, db, sessions=100, users=10)
-    with connect(cluster.dsn(db)) as c:
-        c.execute("SET client_min_messages = warning")
-        c.execute("""SELECT create_reference_table('public."user"')""")
-        c.execute("""SELECT create_reference_table('public."conversationSessions"')""")
-        c.execute("""SELECT truncate_local_data_after_distributing_table('public."conversationSessions"')""")
-    before = checksums(cluster.dsn(db))
-    refused = sqitch(cluster, "deploy", db, "--set", "schedule=off", check=False)
-    out = refused.stdout + refused.stderr
-    assert refused.returncode != 0 and "already a Citus table (reference)" in out, out
+    out = app_tables_moved_to_citus(
+        citus_app.cluster, "sm_citus_reference_sessions", 100, 10,
+        """SELECT create_reference_table('public."user"')""",
+        """SELECT create_reference_table('public."conversationSessions"')""",
+        """SELECT truncate_local_data_after_distributing_table('public."conversationSessions"')""")
+    assert "already a Citus table (reference)" in out, out
     assert "alter_distributed_table" in out and "undistribute_table" in out
-    with connect(cluster.dsn(db)) as c:
-        assert c.execute("SELECT to_regnamespace('session_manager')").fetchone() == (None,)
-    assert checksums(cluster.dsn(db)) == before
 
 
 def test_citus_off_deploys_as_on_plain_postgresql(citus_app: CitusApp) -> None:

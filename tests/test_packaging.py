@@ -87,7 +87,8 @@ def test_every_script_carries_what_it_runs() -> None:
     for p in scripts:
         for m in re.finditer(r"^-- >>> (\w+).*?^-- <<< \1$", p.read_text(), re.M | re.S):
             named.setdefault(m.group(1), set()).add(m.group(0))
-    assert {"citus_mode", "citus_views_save", "citus_views_restore"} <= set(named), sorted(named)
+    shared = {"citus_mode", "citus_views_save", "citus_views_restore", "sessions_distributed"}
+    assert shared <= set(named), sorted(named)
     assert [n for n, c in named.items() if len(c) != 1] == []
 
 
