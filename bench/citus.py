@@ -1,8 +1,8 @@
 #!/usr/bin/env python3
 """The package on a Citus coordinator with two workers (loopback) against one node, in one run
-(issue 15): throughput and p50/p99 of touch_session, append_message, get_context and
-get_or_create_session per call (pgbench, lone calls), and a cleanup of
---sessions idle sessions.
+(issue 15): throughput, p50/p99 and each server's CPU per call of touch_session, append_message,
+get_context and get_or_create_session (pgbench, lone calls), and a cleanup of --sessions idle
+sessions.
 
     .venv/bin/python bench/citus.py [--seconds 10] [--clients 4] [--sessions 100000]
 
@@ -67,8 +67,41 @@ def prepare(cluster: EmbeddedCluster | CitusCluster, sessions: int) -> float:
     return took
 
 
+TICKS = os.sysconf("SC_CLK_TCK")
+
+
+def _stat(pid: int) -> list[str]:
+    # Fields after the command name, which may hold spaces: state is [0], utime [11], stime [12],
+    # cutime [13], cstime [14] (proc(5) numbers them 3, 14-17).
+    return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+
+
+def server_cpu_seconds(node: EmbeddedCluster) -> float:
+    """CPU used so far by one server: its postmaster, its live backends and workers, and the children
+    it has reaped (the postmaster's cutime/cstime), so a backend that ends between two readings still
+    counts once."""
+    postmaster = int((node.data / "postmaster.pid").read_text().split()[0])
+    fields = _stat(postmaster)
+    ticks = sum(int(fields[i]) for i in (11, 12, 13, 14))
+    for child in Path(f"/proc/{postmaster}/task/{postmaster}/children").read_text().split():
+        try:
+            f = _stat(int(child))
+        except FileNotFoundError:  # ended meanwhile: its time is in the postmaster's cutime now
+            continue
+        ticks += int(f[11]) + int(f[12])
+    return ticks / TICKS
+
+
+def nodes_of(cluster: EmbeddedCluster | CitusCluster) -> dict[str, EmbeddedCluster]:
+    if isinstance(cluster, CitusCluster):
+        return {"coordinator": cluster.coordinator, **{f"worker {i + 1}": w for i, w in enumerate(cluster.workers)}}
+    return {"server": cluster}
+
+
 def pgbench(cluster: EmbeddedCluster | CitusCluster, script: str, sessions: int, clients: int,
-            seconds: int) -> dict[str, float]:
+            seconds: int) -> dict[str, object]:
+    nodes = nodes_of(cluster)
+    cpu_before = {name: server_cpu_seconds(n) for name, n in nodes.items()}
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "script.sql"
         path.write_text(script)
@@ -80,10 +113,13 @@ def pgbench(cluster: EmbeddedCluster | CitusCluster, script: str, sessions: int,
         for log in Path(tmp).glob("log*"):
             for line in log.read_text().splitlines():
                 latencies.append(int(line.split()[2]) / 1000.0)  # microseconds -> ms
+    cpu = {name: round(server_cpu_seconds(n) - cpu_before[name], 2) for name, n in nodes.items()}
     tps = next(float(line.split("=")[1].split()[0]) for line in out.splitlines() if line.startswith("tps"))
     latencies.sort()
     q = statistics.quantiles(latencies, n=100)
-    return {"tps": round(tps, 1), "p50_ms": round(q[49], 3), "p99_ms": round(q[98], 3), "calls": len(latencies)}
+    return {"tps": round(tps, 1), "p50_ms": round(q[49], 3), "p99_ms": round(q[98], 3), "calls": len(latencies),
+            # CPU seconds each server used during the call's run, and per call in microseconds.
+            "cpu_seconds": cpu, "cpu_us_per_call": {k: round(v * 1e6 / len(latencies)) for k, v in cpu.items()}}
 
 
 def cleanup(cluster: EmbeddedCluster | CitusCluster) -> dict[str, float]:
@@ -134,6 +170,15 @@ def main() -> int:
         a, b = one_r[call], cit_r[call]
         lines.append(f"| {call} | {a['tps']:,.0f}, {a['p50_ms']}, {a['p99_ms']} | {b['tps']:,.0f}, {b['p50_ms']}, "
                      f"{b['p99_ms']} | {b['tps'] / a['tps']:.2f} |")
+    lines += ["", "CPU per call on each server (microseconds; /proc of each postmaster and its children during the "
+              "call's run; pgbench's own CPU not counted), and the coordinator's share of the Citus servers' CPU:", "",
+              "| call | one node | Citus: coordinator, workers | coordinator's share |", "|---|---|---|---|"]
+    for call in CALLS:
+        a_cpu, b_cpu = one_r[call]["cpu_us_per_call"], cit_r[call]["cpu_us_per_call"]
+        b_secs = cit_r[call]["cpu_seconds"]
+        share = b_secs["coordinator"] / max(sum(b_secs.values()), 1e-9)
+        workers = ", ".join(str(v) for k, v in b_cpu.items() if k != "coordinator")
+        lines.append(f"| {call} | {a_cpu['server']} | {b_cpu['coordinator']}; {workers} | {share:.0%} |")
     lines += ["", f"Cleanup of every session (`cleanup_old_sessions()`): one node {one_r['cleanup']}; "
               f"Citus {cit_r['cleanup']}.",
               f"Deploy (`sqitch deploy`): one node {one_r['deploy_seconds']} s; Citus {cit_r['deploy_seconds']} s.", ""]
