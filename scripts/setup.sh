@@ -7,6 +7,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
+SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO="sudo"
 installed=""
 install_missing() {  # apt packages, those not yet installed (sets $installed); apt is shared: wait for its lock
   local p missing=()
@@ -15,7 +16,6 @@ install_missing() {  # apt packages, those not yet installed (sets $installed); 
   done
   [ ${#missing[@]} -gt 0 ] || return 0
   echo "setup: installing ${missing[*]}"
-  SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO="sudo"
   $SUDO apt-get -o DPkg::Lock::Timeout=900 update -qq
   $SUDO env DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=900 install -y -qq \
     --no-install-recommends "${missing[@]}" >/dev/null
@@ -54,7 +54,6 @@ fi
 # heap_datum_check, which 15.18 lacks): an older 15.x is brought up to the archive's minor release.
 CITUS_INSTALL=../shared/citus/install.sh
 if [ -f "$CITUS_INSTALL" ]; then
-  SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO="sudo"
   if ! grep -q heap_datum_check /usr/lib/postgresql/15/bin/postgres; then
     echo "setup: upgrading postgresql-15 to the archive's minor release (Citus's build needs 15.20 or later)"
     $SUDO apt-get -o DPkg::Lock::Timeout=900 update -qq
@@ -62,7 +61,7 @@ if [ -f "$CITUS_INSTALL" ]; then
       --only-upgrade postgresql-15 postgresql-client-15 >/dev/null
     $SUDO service postgresql stop >/dev/null 2>&1 || true
   fi
-  $SUDO sh "$CITUS_INSTALL"
+  $SUDO sh "$CITUS_INSTALL"  # idempotent: compares citus.so's checksum first (17 ms when installed)
 fi
 
 if [ ! -x .venv/bin/python ]; then
