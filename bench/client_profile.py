@@ -1,8 +1,10 @@
 #!/usr/bin/env python3
-"""Where the client's own time goes: one thread, one connection, N touches through psycopg alone, through
-SessionManager (pool of 1) as it is, and through SessionManager with psycopg_pool's check_connection on every
-checkout (the 0.4 client), in alternating rounds: wall and CPU microseconds per call of this process. Then
-cProfile of the client's loop (µs per call, cumulative and own, inflated by the profiler alike).
+"""Where the client's own time goes: one thread, one connection, N touches through psycopg alone (conn.execute,
+a new cursor each call, as client_load.py's `psycopg` mode does), through psycopg with one cursor reused (what
+SessionManager does since 0.5), through SessionManager (pool of 1) as it is, and through SessionManager with
+psycopg_pool's check_connection on every checkout (the 0.4 client), in alternating rounds: wall and CPU
+microseconds per call of this process. Then cProfile of psycopg alone's loop and the clients' (µs per call,
+cumulative and own, inflated by the profiler alike).
 
     .venv/bin/python bench/client_profile.py DSN [--calls N] [--rounds R] [--live N]
 Prints one JSON object.
@@ -54,13 +56,20 @@ def main() -> None:
         for sid in ids:
             conn.execute("SELECT session_manager.touch_session(%s)", (sid,)).fetchall()
 
+    cur = conn.cursor()
+
+    def raw_cursor() -> None:
+        for sid in ids:
+            cur.execute("SELECT session_manager.touch_session(%s)", (sid,)).fetchall()
+
     def client(sm: SessionManager) -> Callable[[], None]:
         def loop() -> None:
             for sid in ids:
                 sm.touch_session(sid)
         return loop
 
-    sides: dict[str, Callable[[], None]] = {"psycopg": raw, "client": client(new), "client_0.4_check": client(old)}
+    sides: dict[str, Callable[[], None]] = {"psycopg": raw, "psycopg_cursor": raw_cursor, "client": client(new),
+                                            "client_0.4_check": client(old)}
     out: dict[str, Any] = {"calls": a.calls, "rounds": []}
     for i in range(a.rounds):
         names = list(sides) if i % 2 == 0 else list(sides)[::-1]
@@ -68,10 +77,10 @@ def main() -> None:
     for n in sides:
         out[f"{n}_wall_us"] = statistics.median(r[n][0] for r in out["rounds"])
         out[f"{n}_cpu_us"] = statistics.median(r[n][1] for r in out["rounds"])
-    for n in ("client", "client_0.4_check"):
+    for n in ("psycopg_cursor", "client", "client_0.4_check"):
         out[f"{n}_wall_ratio"] = statistics.median(r["psycopg"][0] / r[n][0] for r in out["rounds"])
     profiles = {}
-    for n in ("client", "client_0.4_check"):
+    for n in ("psycopg", "client", "client_0.4_check"):
         prof = cProfile.Profile()
         prof.enable()
         sides[n]()
