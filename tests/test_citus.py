@@ -368,11 +368,13 @@ def test_pg_cron_on_the_coordinator_cleans_every_worker_with_an_exact_count(
 
 
 def test_session_stats_count_the_whole_cluster(conn: psycopg.Connection[Any]) -> None:
-    stats = conn.execute("SELECT active_sessions, live_sessions FROM session_manager.session_stats").fetchone()
-    direct = conn.execute("""
-        SELECT count(*) FILTER (WHERE "isActive"),
-               count(*) FILTER (WHERE "isActive" AND "lastActivity" >= now() - interval '30 minutes')
-        FROM public."conversationSessions" """).fetchone()
+    # One transaction, so one now(): the seed ages one session past the timeout every minute.
+    with conn.transaction():
+        stats = conn.execute("SELECT active_sessions, live_sessions FROM session_manager.session_stats").fetchone()
+        direct = conn.execute("""
+            SELECT count(*) FILTER (WHERE "isActive"),
+                   count(*) FILTER (WHERE "isActive" AND "lastActivity" >= now() - interval '30 minutes')
+            FROM public."conversationSessions" """).fetchone()
     assert stats == direct
     checks = dict(conn.execute("SELECT check_name, status FROM session_manager.health_check()").fetchall())
     assert checks["pg_cron"] == "ok", checks
