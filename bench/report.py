@@ -555,21 +555,70 @@ class Report:
         tc = self.r.get("touch_ceiling")
         if not tc:
             return
+        same = tc.get("sessions_raw_tps")
         self.w("## touch_session at the function ceiling (bench/touch_limit.py `touch_ceiling`)", "",
-               f"The deployed touch_session against the raw UPDATE: {len(tc['ratios'])} alternating pairs of "
-               f"{tc['seconds']} s ({tc['clients']} pgbench clients), then both at once (2 clients each), then "
-               "against the variant \"DEFINER, no SET, everything qualified, settings as constants\" "
-               "(bench_variants.definer_qual_const) at once.", "",
-               "| pair | raw UPDATE tps | touch_session tps | ratio |", "|---|---|---|---|")
-        for i, (a, b) in enumerate(zip(tc["raw_tps"], tc["touch_session_tps"], strict=True)):
-            self.w(f"| {i + 1} | {a:.0f} | {b:.0f} | {b / a:.3f} |")
-        self.w("", f"Median of the pairs **{tc['median_ratio']:.3f}**; at once: "
-               + ", ".join(f"{x:.3f}" for x in tc["simultaneous"]) + f" (median **{tc['simultaneous_median']:.3f}**); "
-               "touch_session / the constant variant at once: "
-               + ", ".join(f"{x:.3f}" for x in tc["vs_const_variant"])
+               "The deployed touch_session against the raw UPDATE of the PK-only copy"
+               + (" and against the same UPDATE of the sessions table itself (bench/pgbench/raw_update_sessions.sql: "
+                  "its five indexes and its foreign keys, like with like for a function that updates that table)"
+                  if same else "")
+               + f": {len(tc['ratios'])} rounds of {tc['seconds']} s ({tc['clients']} pgbench clients), the order "
+               "alternating, then each pair at once (2 clients each), then against the variant \"DEFINER, no SET, "
+               "everything qualified, settings as constants\" (bench_variants.definer_qual_const) at once.", "")
+        if same:
+            self.w("| round | raw UPDATE (copy) tps | raw UPDATE (sessions table) tps | touch_session tps "
+                   "| touch_session / copy | touch_session / sessions table | sessions table / copy |",
+                   "|---|---|---|---|---|---|---|")
+            for i, (a, c, b) in enumerate(zip(tc["raw_tps"], same, tc["touch_session_tps"], strict=True)):
+                self.w(f"| {i + 1} | {a:.0f} | {c:.0f} | {b:.0f} | {b / a:.3f} | {b / c:.3f} | {c / a:.3f} |")
+        else:
+            self.w("| pair | raw UPDATE tps | touch_session tps | ratio |", "|---|---|---|---|")
+            for i, (a, b) in enumerate(zip(tc["raw_tps"], tc["touch_session_tps"], strict=True)):
+                self.w(f"| {i + 1} | {a:.0f} | {b:.0f} | {b / a:.3f} |")
+        self.w("", f"Medians: touch_session / the copy's raw UPDATE **{tc['median_ratio']:.3f}**"
+               + (f", / the sessions table's raw UPDATE **{tc['sessions_median_ratio']:.3f}**, the sessions table's "
+                  f"raw UPDATE / the copy's **{tc['table_median_ratio']:.3f}**" if same else "")
+               + ". At once: against the copy " + ", ".join(f"{x:.3f}" for x in tc["simultaneous"])
+               + f" (median **{tc['simultaneous_median']:.3f}**)"
+               + ("; against the sessions table " + ", ".join(f"{x:.3f}" for x in tc["sessions_simultaneous"])
+                  + f" (median **{tc['sessions_simultaneous_median']:.3f}**)" if same else "")
+               + "; touch_session / the constant variant " + ", ".join(f"{x:.3f}" for x in tc["vs_const_variant"])
                + f" (median **{tc['vs_const_variant_median']:.3f}**).", "")
-        self.target("touch_session / raw UPDATE, alternating pairs (touch_ceiling)", tc["median_ratio"], 0.90)
-        self.target("touch_session / raw UPDATE, at once (touch_ceiling)", tc["simultaneous_median"], 0.90)
+        self.target("touch_session / raw UPDATE of the PK-only copy, alternating (touch_ceiling)",
+                    tc["median_ratio"], 0.90)
+        self.target("touch_session / raw UPDATE of the PK-only copy, at once (touch_ceiling)",
+                    tc["simultaneous_median"], 0.90)
+        if same:
+            self.target("touch_session / raw UPDATE of the sessions table, alternating (touch_ceiling)",
+                        tc["sessions_median_ratio"], 0.90)
+            self.target("touch_session / raw UPDATE of the sessions table, at once (touch_ceiling)",
+                        tc["sessions_simultaneous_median"], 0.90)
+
+    def touch_instructions(self) -> None:
+        ti = self.r.get("touch_instructions")
+        if not ti or "statements" not in ti:
+            return
+        st = ti["statements"]
+        self.w("## Where a touch's instructions go (bench/touch_instructions.py)", "",
+               "valgrind's count (callgrind) of the instructions one call executes: a single-user backend on a copy "
+               f"of the cluster runs `PREPARE p(text) AS ...` and then {ti['many']} and, in a second run, {ti['few']} "
+               f"`EXECUTE p('<id>')` on distinct live sessions, each its own transaction; the difference over "
+               f"{ti['many'] - ti['few']} is one call. Unlike throughput on this machine it does not move from run to "
+               "run; it is not time (no cache misses, locks or network), so the pairs above stay the measure of the "
+               "target. The single-user EXECUTE adds its own parse to every statement and, to a SELECT, the "
+               "printing of its row (debugtup, below).", "",
+               "| statement | what it is | instructions per call | compared with |", "|---|---|---|---|")
+        for name, v in st.items():
+            base = v.get("compared_with", "")
+            more = f"{v['instructions'] - st[base]['instructions']:+,} over {base}" if base in st else ""
+            self.w(f"| {name} | {v['what']} | {v['instructions']:,} | {more} |")
+        parts = sorted({k for v in st.values() for k in v["parts"]})
+        self.w("", "Inclusive counts of some of the server's functions, per call (one function contains the next "
+               "ones: fmgr_security_definer > plpgsql_exec_function > SPI_execute_plan_with_paramlist > "
+               "standard_ExecutorRun > ExecScan):", "",
+               "| function | " + " | ".join(st) + " |", "|---" * (len(st) + 1) + "|")
+        for k in parts:
+            self.w(f"| {k} | " + " | ".join(f"{st[n]['parts'].get(k, 0):,}" for n in st) + " |")
+        self.w("")
 
     def client_pairs(self) -> None:
         cp = self.r.get("client_pairs")
@@ -614,8 +663,9 @@ class Report:
     def render(self) -> str:
         self.header()
         body_start = len(self.md)
-        for section in (self.touch, self.touch_ceiling, self.costs, self.wal_breakdown, self.shapes, self.batches,
-                        self.client, self.client_pairs, self.throttling, self.context, self.chat_turns, self.cleanup,
+        for section in (self.touch, self.touch_ceiling, self.touch_instructions, self.costs, self.wal_breakdown,
+                        self.shapes, self.batches, self.client, self.client_pairs, self.throttling, self.context,
+                        self.chat_turns, self.cleanup,
                         self.batch_sizes, self.cleanup_pacing, self.growth):
             section()
         body = self.md[body_start:]

@@ -11,7 +11,8 @@ Python client (bench/client_load.py), and writes bench/results/results.json; ben
 into bench/results/report.md and the PNG figures.
 
 One file per thing measured, over the shared harness (harness.py): touch_limit.py (touch_session
-against the raw UPDATE, table shapes, batches, throttling), peers.py (the peers' designs, WAL),
+against the raw UPDATE, table shapes, batches, throttling), touch_instructions.py (valgrind's
+instruction count of one touch, piece by piece), peers.py (the peers' designs, WAL),
 client.py (the Python client), context.py (context and chat turns), cleanup.py (cleanup under load,
 batch sizes), growth.py (10M sessions of history).
 """
@@ -32,6 +33,7 @@ import client
 import context
 import growth
 import peers
+import touch_instructions
 import touch_limit
 
 from harness import BENCH, MAIN, RESULTS, Bench, EmbeddedCluster, say
@@ -39,6 +41,7 @@ from harness import BENCH, MAIN, RESULTS, Bench, EmbeddedCluster, say
 # The sections in the order they run, each a function of the file that measures its subject.
 SECTIONS: dict[str, Callable[[Bench], None]] = {
     "touch_pairs": touch_limit.touch_pairs, "touch_ceiling": touch_limit.touch_ceiling,
+    "touch_instructions": touch_instructions.touch_instructions,
     "costs_section": peers.costs_section, "shapes": touch_limit.shapes,
     "batches": touch_limit.batches, "python_client": client.python_client,
     "client_pairs": client.client_pairs, "throttling": touch_limit.throttling,

@@ -11,4 +11,12 @@ if [ ! -f "$stamp" ] || [ bench/requirements.txt -nt "$stamp" ]; then
   .venv/bin/pip install -q -r bench/requirements.txt
   touch "$stamp"
 fi
+# valgrind: bench/touch_instructions.py counts a touch's instructions with it (Debian's package and libc6-dbg).
+if ! command -v valgrind >/dev/null; then
+  SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO="sudo"
+  echo "bench: installing valgrind"
+  $SUDO apt-get -o DPkg::Lock::Timeout=900 update -qq
+  $SUDO env DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=900 install -y -qq --no-install-recommends \
+    valgrind >/dev/null
+fi
 exec .venv/bin/python bench/run.py "$@"

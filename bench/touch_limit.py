@@ -145,27 +145,44 @@ def throttling(b: Bench) -> None:
 
 
 def touch_ceiling(b: Bench) -> None:
-    """touch_session at the function ceiling: the deployed function against the raw UPDATE (alternating pairs,
-    and both at once), and against the variant "DEFINER, no SET, everything qualified, settings as constants"
+    """touch_session at the function ceiling: the deployed function against the raw UPDATE on the PK-only copy
+    and against the same UPDATE on the sessions table itself (rounds of three, the order rotating), both at
+    once, and against the variant "DEFINER, no SET, everything qualified, settings as constants"
     (bench_variants.definer_qual_const) at once, to find what the deployed function does that it does not."""
     d = {"live": b.live}
     pairs = 3 if b.quick else 7
     raw_s, pkg_s, const_s = PGB / "raw_update.sql", PGB / "touch_session.sql", b.variant_script("definer_qual_const")
-    raw, pkg = [], []
-    say(f"touch ceiling: {pairs} alternating pairs raw UPDATE / touch_session, {b.phase} s each, {CLIENTS} clients")
+    same_s = PGB / "raw_update_sessions.sql"
+    raw, pkg, same = [], [], []
+    say(f"touch ceiling: {pairs} rounds raw UPDATE / touch_session / raw UPDATE of the sessions table, "
+        f"{b.phase} s each, {CLIENTS} clients")
     for i in range(pairs):
-        order = [(raw, raw_s), (pkg, pkg_s)]
+        order = [(raw, raw_s), (pkg, pkg_s), (same, same_s)]
+        order = order[i % 3:] + order[:i % 3]
         for acc, script in order if i % 2 == 0 else order[::-1]:
             acc.append(b.pgbench(script, seconds=b.phase, defines=d)["tps"])
-        say(f"  pair {i + 1}: raw {raw[-1]:.0f} tps, touch_session {pkg[-1]:.0f} tps ({pkg[-1] / raw[-1]:.3f})")
+        say(f"  round {i + 1}: raw {raw[-1]:.0f} tps, touch_session {pkg[-1]:.0f} tps ({pkg[-1] / raw[-1]:.3f}), "
+            f"raw on the sessions table {same[-1]:.0f} tps ({same[-1] / raw[-1]:.3f}; touch_session / it "
+            f"{pkg[-1] / same[-1]:.3f})")
     ratios = [p / r for r, p in zip(raw, pkg, strict=True)]
+    same_ratios = [p / r for r, p in zip(same, pkg, strict=True)]
+    table_ratios = [s / r for r, s in zip(raw, same, strict=True)]
     at_once = [b.simultaneous(raw_s, pkg_s, b.phase, d) for _ in range(pairs)]
+    same_at_once = [b.simultaneous(same_s, pkg_s, b.phase, d) for _ in range(pairs)]
     vs_const = [b.simultaneous(const_s, pkg_s, b.phase, d) for _ in range(pairs)]
-    say(f"  median {statistics.median(ratios):.3f}; at once {statistics.median(at_once):.3f} "
-        f"({', '.join(f'{x:.2f}' for x in at_once)}); against the constant variant "
-        f"{statistics.median(vs_const):.3f} ({', '.join(f'{x:.2f}' for x in vs_const)})")
+    say(f"  median {statistics.median(ratios):.3f} (of the sessions table's raw UPDATE "
+        f"{statistics.median(same_ratios):.3f}; that UPDATE / the copy's {statistics.median(table_ratios):.3f}); "
+        f"at once {statistics.median(at_once):.3f} ({', '.join(f'{x:.2f}' for x in at_once)}), against the "
+        f"sessions table's {statistics.median(same_at_once):.3f} ({', '.join(f'{x:.2f}' for x in same_at_once)}); "
+        f"against the constant variant {statistics.median(vs_const):.3f} ({', '.join(f'{x:.2f}' for x in vs_const)})")
     b.results["touch_ceiling"] = {"raw_tps": raw, "touch_session_tps": pkg, "ratios": ratios,
                                   "median_ratio": statistics.median(ratios), "simultaneous": at_once,
-                                  "simultaneous_median": statistics.median(at_once), "vs_const_variant": vs_const,
+                                  "simultaneous_median": statistics.median(at_once),
+                                  "sessions_raw_tps": same, "sessions_ratios": same_ratios,
+                                  "sessions_median_ratio": statistics.median(same_ratios),
+                                  "table_ratios": table_ratios, "table_median_ratio": statistics.median(table_ratios),
+                                  "sessions_simultaneous": same_at_once,
+                                  "sessions_simultaneous_median": statistics.median(same_at_once),
+                                  "vs_const_variant": vs_const,
                                   "vs_const_variant_median": statistics.median(vs_const),
                                   "seconds": b.phase, "clients": CLIENTS}
