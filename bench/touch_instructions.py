@@ -1,5 +1,6 @@
 """Where a touch's instructions go: valgrind's count of the instructions one call executes, for the raw
-UPDATE, the same UPDATE on the sessions table, the bare PL/pgSQL functions and touch_session.
+UPDATE, the same UPDATE on the sessions table, the bare PL/pgSQL functions and touch_session (and, by the
+same method, append_message).
 
 Throughput on two shared cores moves by 10-20 % from one run to the next, more than most of the
 differences looked for here. An instruction count does not move: the same call on the same rows
@@ -40,6 +41,9 @@ STATEMENTS = [
     ("touch_session", "SELECT session_manager.touch_session($1)", "touch_session as deployed", "definer_bare"),
     ("check_on_miss", "SELECT bench_variants.check_on_miss($1)",
      "touch_session with its argument check moved to the miss path (bench/sql/variants.sql 1c)", "touch_session"),
+    # The message path, by the same method: add_message_count's cost as a SQL function showed here (0.5.1).
+    ("append_message", "SELECT m.message_id FROM session_manager.append_message($1, 'user', 'Quanto gastei?') m",
+     "append_message: a message stored and counted, its session touched", ""),
 ]
 # Inclusive counts of these functions of the server, per call: where the difference between two
 # statements lies (names from the binary's dynamic symbols; static functions have none).

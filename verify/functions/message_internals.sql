@@ -1,6 +1,5 @@
 -- Verify pg-session-manager:functions/message_internals on pg
--- The casts raise when a function is missing.
-SELECT 'session_manager.check_message(text, text, text, jsonb, integer, integer, text[], text)'::regprocedure,
-       'session_manager.stored_retry(uuid, text, text, text, text, text, jsonb)'::regprocedure,
-       'session_manager.lock_live_session(text, text)'::regprocedure,
-       'session_manager.add_message_count(text, integer)'::regprocedure;
+-- Raises (a missing function, or division by zero) unless add_message_count is the PL/pgSQL one.
+SELECT 1 / (l.lanname = 'plpgsql')::int
+FROM pg_catalog.pg_proc p JOIN pg_catalog.pg_language l ON l.oid = p.prolang
+WHERE p.oid = 'session_manager.add_message_count(text, integer)'::regprocedure;
