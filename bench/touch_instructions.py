@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from harness import PG_BIN, SETTINGS, Bench, say
+from pgcluster import as_server_user
 
 FEW, MANY = 100, 600
 # (name, statement, what it is, the statement it is compared with)
@@ -53,14 +54,10 @@ PARTS = ["ExecInitQual", "ExecScan", "ExecOpenIndices", "ExecCloseIndices", "Exe
          "standard_ExecutorRun", "standard_ExecutorEnd", "CommitTransactionCommand", "debugtup"]
 
 
-def _as_postgres(cmd: list[str]) -> list[str]:
-    return ["runuser", "-u", "postgres", "--", *cmd] if os.geteuid() == 0 else cmd
-
-
 def _run(work: Path, pristine: Path, name: str, statement: str, calls: int, first_id: int) -> Path:
     data = work / "data"
     shutil.rmtree(data, ignore_errors=True)
-    subprocess.run(_as_postgres(["cp", "-a", str(pristine), str(data)]), check=True)
+    subprocess.run(as_server_user(["cp", "-a", str(pristine), str(data)]), check=True)
     script = work / f"{name}.{calls}.sql"
     script.write_text(f"PREPARE p(text) AS {statement};\n"
                       + "".join(f"EXECUTE p('{first_id + i}');\n" for i in range(calls)))
@@ -69,7 +66,7 @@ def _run(work: Path, pristine: Path, name: str, statement: str, calls: int, firs
     for k in ("track_functions", "pg_stat_statements.track", "TimeZone"):
         opts += ["-c", f"{k}={SETTINGS[k].strip(chr(39))}"]
     with script.open() as stdin:
-        subprocess.run(_as_postgres(["valgrind", "--tool=callgrind", f"--callgrind-out-file={out}",
+        subprocess.run(as_server_user(["valgrind", "--tool=callgrind", f"--callgrind-out-file={out}",
                                      str(PG_BIN / "postgres"), "--single", "-D", str(data), *opts, "bench"]),
                        stdin=stdin, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=True)
     return out
@@ -101,7 +98,7 @@ def touch_instructions(b: Bench) -> None:
         if os.geteuid() == 0:
             shutil.chown(work, "postgres", "postgres")
         pristine = work / "pristine"
-        subprocess.run(_as_postgres([str(PG_BIN / "pg_basebackup"), "-D", str(pristine), "-h", "127.0.0.1",
+        subprocess.run(as_server_user([str(PG_BIN / "pg_basebackup"), "-D", str(pristine), "-h", "127.0.0.1",
                                      "-p", str(b.cluster.port), "-U", "postgres", "-X", "stream"]),
                        check=True, stdout=subprocess.DEVNULL)
         say(f"touch instructions: callgrind, {MANY} - {FEW} EXECUTEs of each statement on a copy of the cluster")

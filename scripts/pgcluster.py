@@ -71,7 +71,7 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def _as_server_user(cmd: list[str]) -> list[str]:
+def as_server_user(cmd: list[str]) -> list[str]:
     if os.geteuid() == 0:
         return ["runuser", "-u", "postgres", "--", *cmd]
     return cmd
@@ -122,7 +122,7 @@ class EmbeddedCluster(Throwaway):
             self.dir.chmod(0o700)
         if not (self.data / "PG_VERSION").exists():
             subprocess.run(
-                _as_server_user([str(PG_BIN / "initdb"), "-D", str(self.data), "-U", "postgres",
+                as_server_user([str(PG_BIN / "initdb"), "-D", str(self.data), "-U", "postgres",
                                  "--auth=trust", "--encoding=UTF8", "--locale=C.UTF-8"]),
                 check=True, stdout=subprocess.DEVNULL)
             conf = "\n".join(f"{k} = {v}" for k, v in self.settings.items())
@@ -133,7 +133,7 @@ class EmbeddedCluster(Throwaway):
                 if line.startswith("port = "):  # Citus's ALTER SYSTEM rewrites it quoted
                     self.port = int(line.split("=")[1].strip().strip("'"))
         subprocess.run(
-            _as_server_user([str(PG_BIN / "pg_ctl"), "-D", str(self.data), "-l", str(self.dir / "server.log"),
+            as_server_user([str(PG_BIN / "pg_ctl"), "-D", str(self.data), "-l", str(self.dir / "server.log"),
                              "-w", "-t", "60", "start"]),
             check=True, stdout=subprocess.DEVNULL)
         self._started = True
@@ -142,12 +142,12 @@ class EmbeddedCluster(Throwaway):
         return self
 
     def pg_ctl(self, *args: str) -> None:
-        subprocess.run(_as_server_user([str(PG_BIN / "pg_ctl"), "-D", str(self.data), *args]),
+        subprocess.run(as_server_user([str(PG_BIN / "pg_ctl"), "-D", str(self.data), *args]),
                        check=True, stdout=subprocess.DEVNULL)
 
     def stop(self, remove: bool = True) -> None:
         if self._started or (self.data / "postmaster.pid").exists():
-            subprocess.run(_as_server_user([str(PG_BIN / "pg_ctl"), "-D", str(self.data), "-m", "immediate",
+            subprocess.run(as_server_user([str(PG_BIN / "pg_ctl"), "-D", str(self.data), "-m", "immediate",
                                             "-w", "stop"]), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
                            check=False)
             self._started = False
