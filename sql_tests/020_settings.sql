@@ -1,6 +1,6 @@
 -- session_manager.settings: one row, typed columns, defaults, CHECK constraints.
 BEGIN;
-SELECT plan(19);
+SELECT plan(21);
 SELECT is((SELECT count(*)::int FROM session_manager.settings), 1, 'settings hold exactly one row');
 SELECT is((SELECT idle_timeout FROM session_manager.settings), interval '30 minutes', 'idle_timeout defaults to 30 minutes');
 SELECT is((SELECT context_messages FROM session_manager.settings), 50, 'context_messages defaults to 50');
@@ -17,6 +17,13 @@ SELECT throws_ok($$UPDATE session_manager.settings SET idle_timeout = '-1 mon 31
 SELECT throws_ok($$UPDATE session_manager.settings SET context_messages = 0$$, '23514', NULL, 'a zero context_messages is refused');
 SELECT throws_ok($$UPDATE session_manager.settings SET cleanup_batch_size = -1$$, '23514', NULL, 'a negative batch size is refused');
 SELECT throws_ok($$UPDATE session_manager.settings SET touch_resolution = '1 hour'$$, '23514', NULL, 'a touch_resolution not below idle_timeout is refused');
+-- Matched by its constraint's name (on Citus the message names the shard's): before that constraint the
+-- pair was accepted, compared as 1 day below 2 days.
+SELECT throws_like($$UPDATE session_manager.settings SET idle_timeout = '2 days', touch_resolution = '1 year -359 days'$$,
+                   '%violates check constraint "settings_touch_resolution_one_sign%',
+                 'a touch_resolution with a negative part is refused (compared as 1 day, applied to today''s date 6 days back)');
+SELECT lives_ok($$UPDATE session_manager.settings SET idle_timeout = '2 days', touch_resolution = '1 day 2 hours'$$,
+                'a touch_resolution of one sign below idle_timeout is taken');
 SELECT throws_ok($$UPDATE session_manager.settings SET agents = ARRAY['geral', NULL]$$, '23514', NULL, 'a NULL agent is refused');
 SELECT throws_ok($$UPDATE session_manager.settings SET idle_timeout = '10000 years'$$, '23514', NULL,
                  'an idle_timeout reaching past the calendar''s start is refused');
