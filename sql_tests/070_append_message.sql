@@ -1,6 +1,6 @@
 -- append_message: stores a message and touches its session; idempotent by message_id.
 BEGIN;
-SELECT plan(26);
+SELECT plan(28);
 \ir fixtures/chat.sql
 SELECT has_function('session_manager', 'append_message', ARRAY['text', 'text', 'text', 'uuid', 'text', 'jsonb'], 'append_message exists');
 SELECT function_returns('session_manager', 'append_message', ARRAY['text', 'text', 'text', 'uuid', 'text', 'jsonb'], 'session_manager.message', 'it returns message');
@@ -42,6 +42,12 @@ SELECT set_config('session_manager.user_id', 'u2', true);
 SELECT throws_ok($$SELECT session_manager.append_message('live', 'user', 'x')$$, 'P0002', NULL, 'scoped to u2, u1''s session is unknown');
 SELECT throws_ok($$SELECT session_manager.append_message('live', 'user', 'olá', 'a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11')$$, 'P0002', NULL,
                  'scoped to u2, a retry of u1''s stored message does not return it');
+-- Scoped to u2, u1's message_id reused in u2's own session: taken by another session (23505), and the
+-- message says nothing of u1's.
+SELECT throws_ok($$SELECT session_manager.append_message('other', 'user', 'olá', 'a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11')$$, '23505',
+                 'message_id a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11 is already stored with another session, role, content, agent_id or metadata',
+                 'scoped to u2, u1''s message_id in u2''s own session is taken (not "session does not exist")');
+SELECT is((SELECT count(*)::int FROM session_manager.messages WHERE session_id = 'other'), 0, 'and nothing is stored there');
 SELECT is((SELECT message_count FROM session_manager.session_message_counts WHERE session_id = 'live'), 3,
           'the counter equals the messages stored');
 SELECT * FROM finish();

@@ -1,32 +1,52 @@
 -- Deploy pg-session-manager:functions/message_internals to pg
--- requires: functions/message_internals@v0.5.0 citus/functions
--- add_message_count becomes PL/pgSQL with the same statements. As a SQL function (BEGIN ATOMIC) its
--- two statements were planned again on every call; PL/pgSQL keeps their plans for the session.
--- Measured with valgrind (bench/touch_instructions.py, `--quick --only touch_instructions`):
--- append_message went from 1,160,000 to 838,700 instructions a call. The other three helpers are unchanged.
--- On Citus, citus/functions has already replaced add_message_count with this same PL/pgSQL body
--- (deploy/citus/functions.sql) and kept the SQL one for its revert: nothing to do there.
+-- requires: functions/message_internals@v0.5.1
+-- stored_retry, scoped to a user (session_manager.user_id): a message_id stored in another user's
+-- session, reused in a session of the user's own, was answered P0002 "session '<the user's own
+-- session>' does not exist", which is false. It is now 23505, as for any other session that holds
+-- the message_id; the other user's message is still never returned nor described. P0002 stays for a
+-- session named that is not the user's. The other helpers are unchanged.
+-- On Citus a message_id is unique within its session and the retry's lookup names the session
+-- (citus/functions), so the stored message is always in the session named: nothing to do there.
 SET lock_timeout = '3s';
 SELECT pg_catalog.to_regclass('session_manager.citus_replaced_functions') IS NOT NULL AS functions_replaced \gset
 \if :functions_replaced
 \else
 BEGIN;
--- A removal updates the row (the INSERT's candidate row would fail the counter's CHECK, which
--- PostgreSQL tests before it finds the conflict).
-CREATE OR REPLACE FUNCTION session_manager.add_message_count(session_id text, delta integer)
-RETURNS void
-LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
+CREATE OR REPLACE FUNCTION session_manager.stored_retry(message_id uuid, acting_user text, session_id text, role text,
+                                             content text, agent_id text, metadata jsonb)
+RETURNS session_manager.message
+LANGUAGE plpgsql STABLE SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+  stored session_manager.message;
 BEGIN
-  IF add_message_count.delta < 0 THEN
-    UPDATE session_manager.session_message_counts k SET message_count = k.message_count + add_message_count.delta
-    WHERE k.session_id = add_message_count.session_id;
-  ELSIF add_message_count.delta > 0 THEN
-    INSERT INTO session_manager.session_message_counts AS k (session_id, message_count)
-    VALUES (add_message_count.session_id, add_message_count.delta)
-    ON CONFLICT ON CONSTRAINT session_message_counts_pkey DO UPDATE SET message_count = k.message_count + add_message_count.delta;
+  IF stored_retry.message_id IS NULL THEN
+    RETURN NULL;
   END IF;
+  SELECT m.message_id, m.session_id, m.role, m.content, m.created_at, m.agent_id, m.metadata INTO stored
+  FROM session_manager.messages m WHERE m.message_id = stored_retry.message_id;
+  IF NOT FOUND THEN
+    RETURN NULL;
+  END IF;
+  -- Scoped to a user, another user's message is never returned. When the session named is the
+  -- user's own, the message_id is taken by another session: 23505 below, like any other session's.
+  IF stored_retry.acting_user IS NOT NULL AND NOT EXISTS (
+       SELECT 1 FROM public."conversationSessions" c
+       WHERE c.id = stored.session_id AND c."userId" = stored_retry.acting_user)
+     AND NOT EXISTS (
+       SELECT 1 FROM public."conversationSessions" c
+       WHERE c.id = stored_retry.session_id AND c."userId" = stored_retry.acting_user) THEN
+    PERFORM session_manager.raise_invalid('P0002', format('session %L does not exist', stored_retry.session_id),
+      'Create the session with get_or_create_session first.');
+  END IF;
+  IF (stored.session_id, stored.role, stored.content, stored.agent_id, stored.metadata)
+     IS DISTINCT FROM (stored_retry.session_id, stored_retry.role, stored_retry.content, stored_retry.agent_id, stored_retry.metadata) THEN
+    PERFORM session_manager.raise_invalid('23505',
+      format('message_id %s is already stored with another session, role, content, agent_id or metadata', stored_retry.message_id),
+      'Use a new message_id for a new message; a retry must repeat the stored message exactly.');
+  END IF;
+  RETURN stored;
 END
 $$;
-COMMENT ON FUNCTION session_manager.add_message_count(text, integer) IS 'Adds delta (negative: removed messages) to the session''s message count.';
+COMMENT ON FUNCTION session_manager.stored_retry(uuid, text, text, text, text, text, jsonb) IS 'The message stored under message_id when the retried one matches it, NULL when none is stored; 23505 when it differs, P0002 when it is another user''s and so is the session named.';
 COMMIT;
 \endif
