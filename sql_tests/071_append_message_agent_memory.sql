@@ -1,6 +1,6 @@
 -- append_message for agent frameworks: agent_id, metadata, the role tool, empty content with metadata.
 BEGIN;
-SELECT plan(26);
+SELECT plan(30);
 \ir fixtures/chat.sql
 SELECT has_column('session_manager', 'messages', 'agent_id', 'messages have an agent_id');
 SELECT col_type_is('session_manager', 'messages', 'metadata', 'jsonb', 'messages have a jsonb metadata');
@@ -57,8 +57,22 @@ SELECT lives_ok($$SELECT session_manager.append_message('live', 'assistant', 'x'
                 'an agent added to settings.agents is accepted at the next call');
 SELECT throws_ok($$SELECT session_manager.append_message('stale', 'assistant', '', NULL, 'max', '{"k": 1}')$$, '55000', NULL,
                  'a session that is not live is still refused');
-SELECT is((SELECT count(*)::int FROM session_manager.messages), 6, 'rejected calls stored nothing');
-SELECT is((SELECT message_count FROM session_manager.session_message_counts WHERE session_id = 'live'), 6,
+-- A retry of a stored message succeeds after the settings changed; a new message meets them.
+CREATE TEMP TABLE before_change AS
+  SELECT * FROM session_manager.append_message('live', 'tool', '42', 'c2eebc99-9c0b-4ef8-bb6d-6bb9bd380a11', 'max', '{"k": 2}');
+UPDATE session_manager.settings SET agents = ARRAY['financeiro', 'geral'], max_content_length = 1;
+SELECT is((session_manager.append_message('live', 'tool', '42', 'c2eebc99-9c0b-4ef8-bb6d-6bb9bd380a11', 'max',
+            '{"k": 2}')).created_at, (SELECT created_at FROM before_change),
+          'a retry returns the stored row though its agent left settings.agents and its content is now too long');
+SELECT throws_ok($$SELECT session_manager.append_message('live', 'tool', '43', 'c2eebc99-9c0b-4ef8-bb6d-6bb9bd380a11', 'max',
+                   '{"k": 2}')$$, '22001', 'content has 2 characters, more than max_content_length (1)',
+                 'a retry that differs gets the check''s error');
+SELECT throws_ok($$SELECT session_manager.append_message('live', 'tool', '4', NULL, 'max')$$, '22023', NULL,
+                 'a new message from that agent is refused');
+SELECT throws_ok($$SELECT session_manager.append_message('live', 'user', '42')$$, '22001', NULL,
+                 'a new message over the new max_content_length is refused');
+SELECT is((SELECT count(*)::int FROM session_manager.messages), 7, 'rejected calls stored nothing');
+SELECT is((SELECT message_count FROM session_manager.session_message_counts WHERE session_id = 'live'), 7,
           'the counter equals the messages stored');
 SELECT * FROM finish();
 ROLLBACK;

@@ -1,41 +1,83 @@
 -- Deploy pg-session-manager:functions/append_message to pg
--- requires: functions/append_message@v0.4.1 functions/message_internals roles
--- Reworked for agent memory: agent_id and metadata, the role tool, empty content only with metadata,
--- and a retry compares agent_id and metadata too. The signature changes, so the old one is dropped
--- (with its helper stored_message_or_conflict, which took the messages table's row type) and its
--- grant made anew; a call with the old four arguments resolves to this one through the defaults.
+-- requires: functions/append_message@v0.5.1 functions/message_internals citus/functions
+-- append_message's hot path inline. It called five helpers on every message (check_id,
+-- check_message, stored_retry, lock_live_session, add_message_count), each a statement of its own,
+-- a function call and a search_path set and restored. Now the checks are one expression, the lock
+-- and the counter are its own statements, and a helper runs only where it has something to say: the
+-- argument checks when that expression is not true, the lock's when the session is not found or not
+-- live (they raise the very errors they raised before), stored_retry only for a given message_id.
+-- Measured with valgrind (bench/touch_instructions.py's method): 829,000 -> 622,000 instructions a call (-25 %).
+-- Same signature, result, errors and grants. On Citus, citus/functions adapted the previous body
+-- (its messages' INSERT and the retry's lookup) and keeps it: nothing changes there.
 SET lock_timeout = '3s';
+SELECT pg_catalog.to_regclass('session_manager.citus_replaced_functions') IS NOT NULL AS functions_replaced \gset
+\if :functions_replaced
+\else
 BEGIN;
--- A caller passing the old four arguments keeps working (the defaults); only a caller naming the
--- old signature itself (a regprocedure, a GRANT) has to follow.
--- squawk-ignore ban-drop-function
-DROP FUNCTION session_manager.append_message(text, text, text, uuid);
--- squawk-ignore ban-drop-function
-DROP FUNCTION session_manager.stored_message_or_conflict(session_manager.messages, text, text, text);
-
--- SECURITY DEFINER: the application's role may not INSERT into the tables itself.
-CREATE FUNCTION session_manager.append_message(session_id text, role text, content text, message_id uuid DEFAULT NULL,
-                                               agent_id text DEFAULT NULL, metadata jsonb DEFAULT NULL)
+CREATE OR REPLACE FUNCTION session_manager.append_message(session_id text, role text, content text, message_id uuid DEFAULT NULL,
+                                                          agent_id text DEFAULT NULL, metadata jsonb DEFAULT NULL)
 RETURNS session_manager.message
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
   acting_user text := session_manager.scoped_user();
-  cfg session_manager.settings;
+  content_limit integer;
+  metadata_limit integer;
+  allowed_agents text[];
+  idle interval;
+  resolution interval;
+  active boolean;
+  last_activity timestamptz;
   stored session_manager.message;
 BEGIN
-  PERFORM session_manager.check_id(append_message.session_id, 'session_id');
-  SELECT * INTO cfg FROM session_manager.settings;
-  PERFORM session_manager.check_message(append_message.role, append_message.content, append_message.agent_id,
-    append_message.metadata, cfg.max_content_length, cfg.max_metadata_bytes, cfg.agents, '');
-
-  -- A retry of a stored message returns the stored row and writes nothing, live session or not.
-  stored := session_manager.stored_retry(append_message.message_id, acting_user, append_message.session_id,
-    append_message.role, append_message.content, append_message.agent_id, append_message.metadata);
-  IF stored.message_id IS NOT NULL THEN
-    RETURN stored;
+  IF append_message.session_id IS NULL OR append_message.session_id = '' THEN
+    PERFORM session_manager.check_id(append_message.session_id, 'session_id');
+  END IF;
+  SELECT s.max_content_length, s.max_metadata_bytes, s.agents, s.idle_timeout, s.touch_resolution
+  INTO content_limit, metadata_limit, allowed_agents, idle, resolution
+  FROM session_manager.settings s;
+  -- True only when check_message would pass; anything else (NULL included) lets it raise its error.
+  IF (append_message.role IN ('user', 'assistant', 'system', 'tool')
+      AND length(append_message.content) <= content_limit
+      AND (append_message.content <> '' OR append_message.metadata IS NOT NULL)
+      AND (append_message.agent_id IS NULL OR append_message.agent_id = ANY (allowed_agents))
+      AND (append_message.metadata IS NULL
+           OR (jsonb_typeof(append_message.metadata) = 'object'
+               AND octet_length(append_message.metadata::text) <= metadata_limit))) IS NOT TRUE THEN
+    -- A retry of a stored message succeeds even when the settings have changed since it was stored
+    -- (an agent taken out of settings.agents, a lower max_content_length). Any other answer of
+    -- stored_retry (nothing stored, 23505, another user's: P0002) leaves the check to say what is wrong.
+    IF append_message.message_id IS NOT NULL AND append_message.role IS NOT NULL AND append_message.content IS NOT NULL THEN
+      BEGIN
+        stored := session_manager.stored_retry(append_message.message_id, acting_user, append_message.session_id,
+          append_message.role, append_message.content, append_message.agent_id, append_message.metadata);
+      EXCEPTION WHEN unique_violation OR no_data_found THEN
+        stored := NULL;
+      END;
+      IF stored.message_id IS NOT NULL THEN
+        RETURN stored;
+      END IF;
+    END IF;
+    PERFORM session_manager.check_message(append_message.role, append_message.content, append_message.agent_id,
+      append_message.metadata, content_limit, metadata_limit, allowed_agents, '');
   END IF;
 
-  PERFORM session_manager.lock_live_session(append_message.session_id, acting_user);
+  -- A retry of a stored message returns the stored row and writes nothing, live session or not.
+  IF append_message.message_id IS NOT NULL THEN
+    stored := session_manager.stored_retry(append_message.message_id, acting_user, append_message.session_id,
+      append_message.role, append_message.content, append_message.agent_id, append_message.metadata);
+    IF stored.message_id IS NOT NULL THEN
+      RETURN stored;
+    END IF;
+  END IF;
+
+  -- The row lock of lock_live_session (why: there); it raises P0002 or 55000 when this finds no live session.
+  SELECT c."isActive", c."lastActivity" INTO active, last_activity
+  FROM public."conversationSessions" c
+  WHERE c.id = append_message.session_id AND (acting_user IS NULL OR c."userId" = acting_user)
+  FOR NO KEY UPDATE;
+  IF NOT FOUND OR NOT active OR last_activity < now() - idle THEN
+    PERFORM session_manager.lock_live_session(append_message.session_id, acting_user);
+  END IF;
   INSERT INTO session_manager.messages AS m (message_id, session_id, role, content, agent_id, metadata)
   VALUES (COALESCE(append_message.message_id, gen_random_uuid()), append_message.session_id,
           append_message.role, append_message.content, append_message.agent_id, append_message.metadata)
@@ -47,14 +89,15 @@ BEGIN
       append_message.role, append_message.content, append_message.agent_id, append_message.metadata);
   END IF;
 
-  PERFORM session_manager.add_message_count(append_message.session_id, 1);
+  -- add_message_count(session_id, 1), inline.
+  INSERT INTO session_manager.session_message_counts AS k (session_id, message_count)
+  VALUES (append_message.session_id, 1)
+  ON CONFLICT ON CONSTRAINT session_message_counts_pkey DO UPDATE SET message_count = k.message_count + 1;
   UPDATE public."conversationSessions" c SET "lastActivity" = now()
-  WHERE c.id = append_message.session_id AND c."lastActivity" < now() - cfg.touch_resolution;
+  WHERE c.id = append_message.session_id AND c."lastActivity" < now() - resolution;
   RETURN stored;
 END
 $$;
 COMMENT ON FUNCTION session_manager.append_message(text, text, text, uuid, text, jsonb) IS 'Stores a message (role user, assistant, system or tool; agent_id one of settings.agents or NULL; metadata a JSON object or NULL; content empty only with metadata) in a live session and touches it in one transaction; the same message_id again returns the stored row (23505 if anything differs).';
-
-REVOKE EXECUTE ON FUNCTION session_manager.append_message(text, text, text, uuid, text, jsonb) FROM PUBLIC;
-GRANT EXECUTE ON FUNCTION session_manager.append_message(text, text, text, uuid, text, jsonb) TO session_manager_app;
 COMMIT;
+\endif
