@@ -1,6 +1,6 @@
 -- append_messages: a JSON array of messages stored in order in one transaction, all or nothing.
 BEGIN;
-SELECT plan(38);
+SELECT plan(42);
 \ir fixtures/chat.sql
 SELECT has_function('session_manager', 'append_messages', ARRAY['text', 'jsonb'], 'append_messages exists');
 SELECT function_returns('session_manager', 'append_messages', ARRAY['text', 'jsonb'], 'setof session_manager.message', 'it returns messages');
@@ -67,6 +67,8 @@ INSERT INTO bad VALUES
   ('an unknown key', '[{"role": "user", "content": "ok"}, {"role": "user", "content": "x", "name": "ana"}]', '22023'),
   ('a content that is not a string', '[{"role": "user", "content": "ok"}, {"role": "user", "content": 5}]', '22023'),
   ('a message_id that is not a UUID', '[{"role": "user", "content": "ok"}, {"role": "user", "content": "x", "message_id": "42"}]', '22023'),
+  ('a message_id with an opening brace only', '[{"role": "user", "content": "ok"}, {"role": "user", "content": "x", "message_id": "{a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11"}]', '22023'),
+  ('a message_id with a closing brace only', '[{"role": "user", "content": "ok"}, {"role": "user", "content": "x", "message_id": "a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11}"}]', '22023'),
   ('an element that is not an object', '[{"role": "user", "content": "ok"}, "x"]', '22023'),
   ('content longer than max_content_length', format('[{"role": "user", "content": "ok"}, {"role": "user", "content": "%s"}]', repeat('x', 65537))::jsonb, '22001');
 SELECT throws_ok(format('SELECT session_manager.append_messages(%L, %L)', 'live', b.payload), b.sqlstate, NULL,
@@ -74,7 +76,11 @@ SELECT throws_ok(format('SELECT session_manager.append_messages(%L, %L)', 'live'
 FROM bad b ORDER BY b.label;
 SELECT throws_like($$SELECT session_manager.append_messages('live', '[{"role": "user", "content": "ok"}, {"role": "bot", "content": "x"}]')$$,
                    'messages[1]: %', 'the error names the bad element');
+SELECT throws_like($$SELECT session_manager.append_messages('live', '[{"role": "user", "content": "x", "message_id": "{a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11"}]')$$,
+                   'messages[0]: message_id % is not a UUID', 'a brace without its pair is named as not a UUID');
 SELECT is((SELECT count(*)::int FROM session_manager.messages), 5, 'rejected arrays stored nothing');
+SELECT is((SELECT m.message_id FROM session_manager.append_messages('live', '[{"role": "user", "content": "b", "message_id": "{B0EEBC99-9C0B-4EF8-BB6D-6BB9BD380A12}"}]') m),
+          'b0eebc99-9c0b-4ef8-bb6d-6bb9bd380a12'::uuid, 'a message_id in a pair of braces, in capitals, is a UUID');
 
 SELECT throws_ok($$SELECT session_manager.append_messages('live', '{"role": "user", "content": "x"}')$$, '22023', NULL,
                  'an object instead of an array is rejected');

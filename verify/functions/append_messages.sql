@@ -1,4 +1,4 @@
 -- Verify pg-session-manager:functions/append_messages on pg
--- The cast raises when the function is missing.
-SELECT 1/pg_catalog.has_function_privilege('session_manager_app',
-  'session_manager.append_messages(text, jsonb)'::regprocedure, 'EXECUTE')::int;
+-- Raises (a missing function, or division by zero) unless append_messages has the paired-brace pattern.
+SELECT 1 / (pg_catalog.strpos(p.prosrc, '''^(\{[0-9a-f]{8}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{12}\}|[0-9a-f]{8}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{12})$''') > 0)::int
+FROM pg_catalog.pg_proc p WHERE p.oid = 'session_manager.append_messages(text, jsonb)'::pg_catalog.regprocedure;

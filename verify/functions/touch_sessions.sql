@@ -1,4 +1,4 @@
 -- Verify pg-session-manager:functions/touch_sessions on pg
--- The cast raises when the function is missing; the division when it is the previous version
--- (which had a SET search_path clause).
-SELECT 1/(proconfig IS NULL)::int FROM pg_catalog.pg_proc WHERE oid = 'session_manager.touch_sessions(text[])'::regprocedure;
+-- Raises (a missing function, or division by zero) unless touch_sessions checks the array's dimensions.
+SELECT 1 / (pg_catalog.strpos(p.prosrc, 'pg_catalog.array_ndims(touch_sessions.session_ids)') > 0)::int
+FROM pg_catalog.pg_proc p WHERE p.oid = 'session_manager.touch_sessions(text[])'::pg_catalog.regprocedure;
