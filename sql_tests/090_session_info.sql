@@ -21,6 +21,6 @@ SELECT is_empty($$SELECT * FROM session_manager.list_user_sessions('u1', true)$$
 SELECT results_eq($$SELECT session_id FROM session_manager.list_user_sessions('u2')$$, ARRAY['other'], 'scoped to u2, u2''s own are listed');
 SELECT set_config('session_manager.user_id', '', true);
 SELECT matches(session_manager.version(), '^\d+\.\d+\.\d+$', 'version() is a semantic version');
-SELECT is(session_manager.version(), '0.5.1', 'version() is the package version');
+SELECT is(session_manager.version(), '0.5.2', 'version() is the package version');
 SELECT * FROM finish();
 ROLLBACK;

@@ -1,9 +1,9 @@
--- Deploy pg-session-manager:functions/version to pg
--- requires: functions/version@v0.4.1
+-- Revert pg-session-manager:functions/version from pg
+-- Back to functions/version@v0.5.1.
 SET lock_timeout = '3s';
 BEGIN;
 CREATE OR REPLACE FUNCTION session_manager.version() RETURNS text
 LANGUAGE sql IMMUTABLE PARALLEL SAFE
-RETURN '0.5.0';
+RETURN '0.5.1';
 COMMENT ON FUNCTION session_manager.version() IS 'Returns the version of pg-session-manager deployed in this database.';
 COMMIT;

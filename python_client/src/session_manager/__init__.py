@@ -28,7 +28,7 @@ from .manager import AsyncSessionManager, SessionManager
 from .models import CleanupJobStatus, HealthCheck, Message, NewMessage, SessionInfo, SessionStats
 from .pool import CallTiming, PoolSettings, RetryPolicy
 
-__version__ = "0.5.1"
+__version__ = "0.5.2"
 
 __all__ = [
     "SQLSTATE_ERRORS",
