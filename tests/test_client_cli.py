@@ -65,6 +65,16 @@ def test_a_usage_error_is_one_line_with_exit_status_2() -> None:
     assert_one_line_error(cli("context", "--dsn", "x", "-n", "many"), "invalid int value")
 
 
+@pytest.mark.parametrize("args", [("cleanup", "--dsn", "x", "--idle-timeout", "nan"),
+                                  ("--connect-timeout", "inf", "status", "--dsn", "x"),
+                                  ("cleanup", "--dsn", "x", "--idle-timeout", "soon")])
+def test_a_number_that_is_not_finite_is_a_usage_error(args: tuple[str, ...]) -> None:
+    # float() takes 'nan' and 'inf'; they failed later with a Python exception's name and exit 1.
+    proc = cli(*args)
+    assert_one_line_error(proc, "number")
+    assert proc.returncode == 2
+
+
 # --- Failures: one line, non-zero, never a traceback ------------------------------------------------------
 
 def test_no_dsn_is_one_line_error() -> None:

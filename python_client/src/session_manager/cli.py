@@ -10,6 +10,7 @@ import argparse
 import dataclasses
 import json
 import logging
+import math
 import os
 import shutil
 import signal
@@ -40,6 +41,17 @@ class _Parser(argparse.ArgumentParser):
         # One line, not argparse's usage block: the contract's "exactly one line on stderr".
         self.exit(2, f"{PROG}: error: {message} (see {self.prog} --help)\n")
 
+
+
+def _finite(text: str) -> float:
+    """argparse's type for seconds and minutes: a finite number (float() takes 'nan' and 'inf')."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
+    if not math.isfinite(value):
+        raise argparse.ArgumentTypeError(f"not a finite number: {text!r}")
+    return value
 
 def _one_line(text: str) -> str:
     return " ".join(text.split())
@@ -312,7 +324,7 @@ def build_parser() -> argparse.ArgumentParser:
         default: Any = (lambda v: v) if top else (lambda v: argparse.SUPPRESS)
         p.add_argument("--dsn", default=default(None),
                        help="libpq connection string or URI (default: $DATABASE_URL)")
-        p.add_argument("--connect-timeout", type=float, metavar="SECONDS", default=default(10.0),
+        p.add_argument("--connect-timeout", type=_finite, metavar="SECONDS", default=default(10.0),
                        help="give up connecting after this many seconds (default: 10)")
         p.add_argument("-v", "--verbose", action="store_true", default=default(False),
                        help="log every call and connection attempt on stderr")
@@ -335,7 +347,7 @@ def build_parser() -> argparse.ArgumentParser:
     command("health", cmd_health, "the package's health checks; exits 1 (one line on stderr) unless all are ok",
             json_output=True)
     p = command("cleanup", cmd_cleanup, "deactivate idle sessions once and print how many")
-    p.add_argument("--idle-timeout", type=float, metavar="MINUTES",
+    p.add_argument("--idle-timeout", type=_finite, metavar="MINUTES",
                    help="idle longer than this (default: the setting idle_timeout)")
     p = command("info", cmd_info, "show one session", json_output=True)
     p.add_argument("session_id")
@@ -354,7 +366,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = command("metrics", None, "print the Prometheus metrics; with --listen, serve /metrics and a status page")
     p.add_argument("--listen", metavar="HOST:PORT", nargs="?", const="127.0.0.1:9188",
                    help="serve instead of printing (alone: 127.0.0.1:9188; 0.0.0.0:PORT only if you mean it)")
-    p.add_argument("--sample-interval", type=float, metavar="SECONDS", default=15.0,
+    p.add_argument("--sample-interval", type=_finite, metavar="SECONDS", default=15.0,
                    help="how often the status page samples function timings (default: 15)")
     for verb in ("deploy", "verify", "revert"):
         p = command(verb, None, f"sqitch {verb} of the package's schema (the sqitch project installed with it)")
