@@ -10,6 +10,7 @@ from typing import TypeVar
 
 import psycopg
 import pytest
+from psycopg.rows import dict_row
 
 from session_manager import (
     AsyncSessionManager,
@@ -209,3 +210,50 @@ def test_async_methods_mirror_the_sync_ones() -> None:
     assert public == {n for n in dir(AsyncSessionManager) if not n.startswith("_")}
     for name in public - {"settings", "user_id"}:
         assert getattr(AsyncSessionManager, name).__doc__ == getattr(SessionManager, name).__doc__, name
+
+
+def test_async_state_left_by_connection_does_not_reach_the_clients_calls(db: str, new_user: Callable[[], str]) -> None:
+    user = new_user()
+
+    async def body(m: AsyncSessionManager) -> None:
+        sid = (await m.get_or_create_session(user, "geral", chat_id="c-astate")).session_id
+        async with m.connection() as c:
+            await c.set_autocommit(False)
+            c.row_factory = dict_row  # type: ignore[assignment]
+            await c.execute("SELECT set_config('session_manager.user_id', 'nobody', false)")
+        stored = await m.append_message(sid, "user", "kept")
+        info = await m.get_session_info(sid)
+        assert info is not None and info.session_id == sid and info.message_count == 1
+        async with m.connection() as c:
+            assert c.autocommit
+            cur = await c.execute("SELECT count(*) FROM session_manager.messages WHERE message_id = %s",
+                                  (stored.message_id,))
+            assert await cur.fetchone() == (1,)
+
+    run(db, body, min_size=1, max_size=1)
+
+
+def test_async_close_while_the_first_call_opens_leaves_no_pool(db: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    # close() does not wait for the opening; the call that was opening finds it closed and gives its pool up.
+    real_connect = psycopg.AsyncConnection.connect
+    entered, go = asyncio.Event(), asyncio.Event()
+
+    async def held_connect(*args: object, **kwargs: object) -> psycopg.AsyncConnection:  # type: ignore[type-arg]
+        entered.set()
+        await go.wait()  # the opening is under way when close() runs
+        return await real_connect(*args, **kwargs)  # type: ignore[arg-type]
+
+    async def main() -> None:
+        monkeypatch.setattr(psycopg.AsyncConnection, "connect", held_connect)
+        m = AsyncSessionManager(db, min_size=1, max_size=1)
+        first = asyncio.create_task(m.version())
+        await entered.wait()
+        await m.close()
+        go.set()
+        with pytest.raises(ClosedError):
+            await first
+        with pytest.raises(ClosedError):
+            await m.version()
+        assert m.pool_stats() == {}
+
+    asyncio.run(main())

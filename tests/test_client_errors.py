@@ -2,6 +2,7 @@
 translation keeps psycopg's error as __cause__, so a caller never needs to import psycopg."""
 from __future__ import annotations
 
+import time
 import uuid
 from collections.abc import Callable, Iterator
 from datetime import timedelta
@@ -246,3 +247,39 @@ def test_every_contract_sqlstate_has_its_own_class() -> None:
 def test_an_error_prints_its_message_and_hint(sessions: SessionManager) -> None:
     error = raised(lambda: sessions.touch_session(""))
     assert str(error) == f"{error.message} (hint: {error.hint})"
+
+
+# --- Found by review (0.5.2) -------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("call", [
+    lambda m, s: m.append_message(s.session_id, "user", "a\ud800b"),
+    lambda m, s: m.touch_session("x\udfff"),
+    lambda m, s: m.append_message(s.session_id, "user", "x", metadata={"k": "\ud800"}),
+], ids=["content", "session_id", "metadata"])
+def test_a_lone_surrogate_raises_invalid_argument_error_22021(
+        sessions: SessionManager, live: SessionInfo, call: Callable[[SessionManager, SessionInfo], object]) -> None:
+    error = raised(lambda: call(sessions, live))
+    assert type(error) is InvalidArgumentError and error.sqlstate == "22021"
+    info = sessions.get_session_info(live.session_id)
+    assert info is not None and info.message_count == 0
+
+
+@pytest.mark.parametrize("user_id, error_class", [("", InvalidArgumentError), (None, NullArgumentError)])
+def test_acting_as_nobody_is_refused_not_unscoped(sessions: SessionManager, live: SessionInfo,
+                                                   user_id: str | None, error_class: type[SessionManagerError]) -> None:
+    # The server reads '' as "no scope": such a view would see and end every user's sessions.
+    error = raised(lambda: sessions.acting_as(user_id))  # type: ignore[arg-type]
+    assert type(error) is error_class
+    error = raised(lambda: SessionManager(sessions._dsn, user_id=""))
+    assert type(error) is InvalidArgumentError
+
+
+def test_a_server_error_after_max_lifetime_is_not_a_lost_connection(server: object) -> None:
+    # The pool closes a connection past max_lifetime when it is given back: the error it carried is
+    # still the server's, reported once, never retried as a lost connection.
+    with SessionManager(server.dsn("postgres"), min_size=1, max_size=1,  # type: ignore[attr-defined]
+                        max_lifetime=1.0) as m:
+        time.sleep(1.5)
+        error = raised(m.version)
+        assert type(error) is DatabaseError and error.sqlstate in ("3F000", "42883")
+        assert m.call_stats()["version"].retries == 0

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 import psycopg
 import pytest
+from psycopg.rows import dict_row
 
 from session_manager import (
     ClosedError,
@@ -307,3 +308,36 @@ def test_calls_are_logged_at_debug_and_content_never_above(sessions: SessionMana
     assert any(r.levelname == "DEBUG" and r.getMessage().startswith("append_message: ok in") for r in mine)
     assert any(r.levelname == "DEBUG" and r.getMessage().startswith("append_message: failed in") for r in mine)
     assert not any("SECRET-CONTENT" in r.getMessage() for r in caplog.records if r.levelno > 10)
+
+
+# --- What connection() leaves behind (found by review, 0.5.2) ---------------------------------------------
+
+def test_state_left_by_connection_does_not_reach_the_clients_calls(db: str, new_user: Callable[[], str]) -> None:
+    user, other = new_user(), new_user()
+    with SessionManager(db, min_size=1, max_size=1) as m:  # one connection: the same one comes back
+        sid = m.get_or_create_session(user, "geral", chat_id="c-state").session_id
+        theirs = m.get_or_create_session(other, "geral", chat_id="c-state").session_id
+        with m.connection() as c:
+            c.autocommit = False
+            c.row_factory = dict_row  # type: ignore[assignment]
+            c.execute("SELECT set_config('session_manager.user_id', %s, false)", (other,))
+            c.execute("SELECT 1")
+        stored = m.append_message(sid, "user", "kept")
+        info = m.get_session_info(sid)
+        assert info is not None and info.session_id == sid and info.message_count == 1  # tuples, and not scoped
+        assert m.get_session_info(theirs) is not None
+        with m.connection() as c:
+            assert c.autocommit and c.row_factory is not dict_row
+            row = c.execute("SELECT count(*) FROM session_manager.messages WHERE message_id = %s",
+                            (stored.message_id,)).fetchone()
+            assert row == (1,)  # the append was committed, not rolled back with a leftover transaction
+            assert c.execute("SELECT current_setting('session_manager.user_id', true)").fetchone() in ((None,), ("",))
+
+
+def test_metrics_whose_connection_is_lost_is_retried(db: str, app_name: str, manager: SessionManager) -> None:
+    pytest.importorskip("prometheus_client")
+    # Read-only monitoring is retried (the contract); metrics() reads its views through connection().
+    result, error = terminate_during(db, app_name, "LOCK TABLE session_manager.settings IN ACCESS EXCLUSIVE MODE", (),
+                                     manager.metrics)
+    assert error is None and result is not None
+    assert manager.call_stats()["metrics"].retries == 1

@@ -73,10 +73,20 @@ def test_the_dsn_settings_win_over_the_clients_defaults(monkeypatch: pytest.Monk
     monkeypatch.delenv("PGAPPNAME", raising=False)
     defaults = connection_kwargs("host=db dbname=chat", PoolSettings(connect_timeout=7.5))
     assert defaults == {"autocommit": True, "prepare_threshold": 5, "connect_timeout": 8,
-                        "application_name": "session_manager"}
-    given = connection_kwargs("postgresql://db/chat?connect_timeout=3&application_name=bot",
-                              PoolSettings(prepared_statements=False))
+                        "application_name": "session_manager", "tcp_user_timeout": 15000,
+                        "keepalives": 1, "keepalives_idle": 15, "keepalives_interval": 5}
+    given = connection_kwargs("postgresql://db/chat?connect_timeout=3&application_name=bot&tcp_user_timeout=0"
+                              "&keepalives=0", PoolSettings(prepared_statements=False))
     assert given == {"autocommit": True, "prepare_threshold": None}
+
+
+def test_every_host_of_a_dsn_is_tried_within_the_timeout(monkeypatch: pytest.MonkeyPatch) -> None:
+    # libpq's connect_timeout is per host: four hosts of 5 s each took 20 s against a 15 s timeout.
+    monkeypatch.delenv("PGCONNECT_TIMEOUT", raising=False)
+    four = connection_kwargs("host=h1,h2,h3,h4 port=1,2,3,4 dbname=chat", PoolSettings())
+    assert four["connect_timeout"] * 4 <= 15
+    assert connection_kwargs("host=db dbname=chat", PoolSettings(timeout=3.0))["connect_timeout"] == 3
+    assert connection_kwargs("host=db dbname=chat", PoolSettings(timeout=3.0))["tcp_user_timeout"] == 3000
 
 
 def test_constructing_a_manager_does_no_io() -> None:

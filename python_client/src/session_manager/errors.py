@@ -181,6 +181,10 @@ def translate(exc: BaseException, *, connection_broken: bool = False) -> Session
     if isinstance(exc, psycopg_pool.PoolTimeout):
         return PoolTimeoutError(f"no database connection available: {exc}",
                                 hint="Check that the server is up and reachable; raise timeout or max_size.")
+    if isinstance(exc, UnicodeEncodeError):  # a lone surrogate: no encoding, PostgreSQL's included, holds one
+        bad = exc.object[exc.start:exc.end]
+        return InvalidArgumentError(f"a text argument cannot be encoded ({exc.reason}: {bad!r})",
+                                    sqlstate=NUL_BYTE_SQLSTATE, hint="Pass valid Unicode text (no lone surrogates).")
     if not isinstance(exc, psycopg.Error):
         return SessionManagerError(_one_line(str(exc)) or type(exc).__name__)
 

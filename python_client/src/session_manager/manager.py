@@ -27,6 +27,7 @@ from types import TracebackType
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 import psycopg
+from psycopg.rows import tuple_row
 from psycopg_pool import PoolTimeout
 
 if TYPE_CHECKING:
@@ -38,6 +39,7 @@ from .errors import (
     ConnectionFailedError,
     ConnectionLostError,
     InvalidArgumentError,
+    NullArgumentError,
     PoolTimeoutError,
     SessionManagerError,
     TransactionConflictError,
@@ -165,6 +167,11 @@ class SPEC:
     health_check = CallSpec("health_check", queries.HEALTH_CHECK, _health, retryable=True)
     cleanup_job_status = CallSpec("cleanup_job_status", queries.CLEANUP_JOB_STATUS, _job, retryable=True)
     settings = CallSpec("settings", queries.SETTINGS, _settings, retryable=True)
+
+
+# metrics() reads several views in one read-only transaction (metrics.read_metrics), not one statement: this
+# names it in call_stats() and the retry rule; its sql is never sent.
+_METRICS: CallSpec[None] = CallSpec("metrics", "", lambda rows: None, retryable=True)
 
 
 # --- Argument checks shared by both classes ------------------------------------------------------------
@@ -307,7 +314,7 @@ _CURSOR = "_session_manager_cursor"
 def _cursor(conn: psycopg.Connection[Any]) -> psycopg.Cursor[Any]:
     cur: psycopg.Cursor[Any] | None = getattr(conn, _CURSOR, None)
     if cur is None or cur.closed:
-        cur = conn.cursor()
+        cur = conn.cursor(row_factory=tuple_row)  # whatever row_factory connection() left on the connection
         setattr(conn, _CURSOR, cur)
     return cur
 
@@ -315,9 +322,33 @@ def _cursor(conn: psycopg.Connection[Any]) -> psycopg.Cursor[Any]:
 def _async_cursor(conn: psycopg.AsyncConnection[Any]) -> psycopg.AsyncCursor[Any]:
     cur: psycopg.AsyncCursor[Any] | None = getattr(conn, _CURSOR, None)
     if cur is None or cur.closed:
-        cur = conn.cursor()
+        cur = conn.cursor(row_factory=tuple_row)
         setattr(conn, _CURSOR, cur)
     return cur
+
+
+# What connection() may leave behind on a connection, and the client's calls must not inherit: autocommit
+# off (their writes would be rolled back when the pool takes the connection back), another row factory,
+# transaction characteristics, and session settings (a session-wide session_manager.user_id would scope
+# every later call). One RESET ALL round trip when connection() ends; the client's own calls pay nothing.
+def _restore_connection(conn: psycopg.Connection[Any]) -> None:
+    if conn.closed or conn.info.transaction_status != psycopg.pq.TransactionStatus.IDLE:
+        return  # the pool rolls back or discards it
+    conn.autocommit = True
+    conn.row_factory = tuple_row
+    conn.read_only = conn.isolation_level = conn.deferrable = None
+    conn.execute("RESET ALL")
+
+
+async def _restore_async_connection(conn: psycopg.AsyncConnection[Any]) -> None:
+    if conn.closed or conn.info.transaction_status != psycopg.pq.TransactionStatus.IDLE:
+        return
+    await conn.set_autocommit(True)
+    conn.row_factory = tuple_row
+    await conn.set_read_only(None)
+    await conn.set_isolation_level(None)
+    await conn.set_deferrable(None)
+    await conn.execute("RESET ALL")
 
 
 # --- What both classes share: settings, state, statistics, the retry decision -------------------------
@@ -346,6 +377,9 @@ class _ManagerBase:
         except psycopg.ProgrammingError as exc:
             raise ConnectionFailedError(f"invalid DSN: {exc}") from exc
         self._dsn = dsn
+        if user_id == "":
+            raise InvalidArgumentError("user_id must not be empty (the server would read it as no scope)",
+                                       hint="Pass the user id, or None for no scope.")
         self._user_id = _text("user_id", user_id)
         self._retry = retry or RetryPolicy()
         self._state = _State()
@@ -361,6 +395,13 @@ class _ManagerBase:
         return self._user_id
 
     def _view(self, user_id: str) -> Any:
+        # The server reads '' (and no value) as "no scope": a view acting as nobody would see every user's.
+        if user_id is None:
+            raise NullArgumentError("acting_as needs a user id, got None",
+                                    hint="Pass the application's user id; use the manager itself for no scope.")
+        if user_id == "":
+            raise InvalidArgumentError("acting_as needs a user id, got ''",
+                                       hint="Pass the application's user id; use the manager itself for no scope.")
         view = object.__new__(type(self))
         view.__dict__.update(self.__dict__)
         view._user_id = _text("user_id", user_id)
@@ -479,8 +520,16 @@ class SessionManager(_ManagerBase):
         """A pooled connection (autocommit) for what the methods do not cover; errors are translated."""
         pool = self._pool()
         try:
-            with pool.connection() as conn:
-                yield conn
+            conn = pool.getconn()
+            try:
+                with conn:  # commits, or rolls back on an exception, as psycopg_pool's connection() does
+                    yield conn
+            finally:
+                try:
+                    _restore_connection(conn)
+                except psycopg.Error:
+                    conn.close()  # the pool replaces it
+                pool.putconn(conn)
         except SessionManagerError:
             raise
         except (psycopg.Error, PoolTimeout) as exc:
@@ -491,7 +540,7 @@ class SessionManager(_ManagerBase):
         attempt = 0
         while True:
             attempt += 1
-            conn: psycopg.Connection[Any] | None = None
+            lost = False
             try:
                 # getconn/putconn rather than pool.connection(): its `with conn` commits an autocommit
                 # connection for nothing on every call (a lock and a generator, some 6 µs of the client's
@@ -507,10 +556,13 @@ class SessionManager(_ManagerBase):
                             cur.execute(queries.SET_USER_ID, (self._user_id,))
                             rows = cur.execute(call.spec.sql, call.params).fetchall()
                 finally:
+                    # Judged before putconn, which closes a connection past max_lifetime: closed then
+                    # is no sign of a lost one.
+                    lost = conn.broken
                     pool.putconn(conn)
                 result = call.spec.result(rows)
             except Exception as exc:
-                error = translate(exc, connection_broken=conn is not None and conn.closed)
+                error = translate(exc, connection_broken=lost)
                 delay = self._retry_delay(call, attempt, error, started)
                 if delay is None:
                     self._done(call, started, attempt, ok=False)
@@ -597,10 +649,25 @@ class SessionManager(_ManagerBase):
         return self._run(_call(SPEC.version))
 
     def metrics(self) -> Metrics:
-        """The database's monitoring figures as one typed snapshot (needs the `metrics` extra)."""
+        """The database's monitoring figures as one typed snapshot (needs the `metrics` extra).
+
+        Read-only, so retried like the other monitoring calls."""
         from .metrics import read_metrics  # noqa: PLC0415  (prometheus_client is an optional extra)
 
-        return read_metrics(self)
+        call, started, attempt = _call(_METRICS), time.perf_counter(), 0
+        while True:
+            attempt += 1
+            try:
+                snapshot = read_metrics(self)
+            except SessionManagerError as error:
+                delay = self._retry_delay(call, attempt, error, started)
+                if delay is None:
+                    self._done(call, started, attempt, ok=False)
+                    raise
+                time.sleep(delay)
+                continue
+            self._done(call, started, attempt, ok=True)
+            return snapshot
 
     def session_stats(self) -> SessionStats:
         """Monitoring (session_manager.session_stats): live sessions, the idle backlog, cleanup in the last hour."""
@@ -647,6 +714,9 @@ class AsyncSessionManager(_ManagerBase):
                 except Exception as exc:
                     await pool.close(timeout=0)
                     raise self._open_failed(exc) from exc
+                if state.closed:  # close() ran while this opened (it does not wait for the lock)
+                    await pool.close()
+                    raise ClosedError("the session manager is closed")
                 state.pool = pool
             return state.pool  # type: ignore[no-any-return]
 
@@ -674,8 +744,16 @@ class AsyncSessionManager(_ManagerBase):
     async def connection(self) -> AsyncIterator[psycopg.AsyncConnection[Any]]:
         pool = await self._pool()
         try:
-            async with pool.connection() as conn:
-                yield conn
+            conn = await pool.getconn()
+            try:
+                async with conn:
+                    yield conn
+            finally:
+                try:
+                    await _restore_async_connection(conn)
+                except psycopg.Error:
+                    await conn.close()
+                await pool.putconn(conn)
         except SessionManagerError:
             raise
         except (psycopg.Error, PoolTimeout) as exc:
@@ -686,7 +764,7 @@ class AsyncSessionManager(_ManagerBase):
         attempt = 0
         while True:
             attempt += 1
-            conn: psycopg.AsyncConnection[Any] | None = None
+            lost = False
             try:
                 pool = await self._pool()  # getconn/putconn: as in SessionManager._run
                 conn = await pool.getconn(timeout=self._remaining(started))
@@ -699,10 +777,11 @@ class AsyncSessionManager(_ManagerBase):
                             await cur.execute(queries.SET_USER_ID, (self._user_id,))
                             rows = await (await cur.execute(call.spec.sql, call.params)).fetchall()
                 finally:
+                    lost = conn.broken  # before putconn: as in SessionManager._run
                     await pool.putconn(conn)
                 result = call.spec.result(rows)
             except Exception as exc:
-                error = translate(exc, connection_broken=conn is not None and conn.closed)
+                error = translate(exc, connection_broken=lost)
                 delay = self._retry_delay(call, attempt, error, started)
                 if delay is None:
                     self._done(call, started, attempt, ok=False)
@@ -765,7 +844,20 @@ class AsyncSessionManager(_ManagerBase):
     async def metrics(self) -> Metrics:
         from .metrics import read_metrics_async  # noqa: PLC0415  (prometheus_client is an optional extra)
 
-        return await read_metrics_async(self)
+        call, started, attempt = _call(_METRICS), time.perf_counter(), 0
+        while True:
+            attempt += 1
+            try:
+                snapshot = await read_metrics_async(self)
+            except SessionManagerError as error:
+                delay = self._retry_delay(call, attempt, error, started)
+                if delay is None:
+                    self._done(call, started, attempt, ok=False)
+                    raise
+                await asyncio.sleep(delay)
+                continue
+            self._done(call, started, attempt, ok=True)
+            return snapshot
 
     async def session_stats(self) -> SessionStats:
         return await self._run(_call(SPEC.session_stats))
