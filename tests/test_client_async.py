@@ -257,3 +257,30 @@ def test_async_close_while_the_first_call_opens_leaves_no_pool(db: str, monkeypa
         assert m.pool_stats() == {}
 
     asyncio.run(main())
+
+
+def test_async_connection_given_back_when_cancelled_during_its_restore(db: str, monkeypatch: pytest.MonkeyPatch,
+                                                                        package_version: str) -> None:
+    # A task cancelled while connection() puts the connection back in order still gives it back to the pool.
+    import session_manager.manager as manager_module  # noqa: PLC0415
+    restore = manager_module._restore_async_connection
+
+    async def slow_restore(conn: psycopg.AsyncConnection) -> None:  # type: ignore[type-arg]
+        await asyncio.sleep(0.5)  # a slow network under the DISCARD ALL
+        await restore(conn)
+
+    monkeypatch.setattr(manager_module, "_restore_async_connection", slow_restore)
+
+    async def body(m: AsyncSessionManager) -> None:
+        async def borrow() -> None:
+            async with m.connection():
+                pass
+
+        task = asyncio.create_task(borrow())
+        await asyncio.sleep(0.2)
+        task.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await task
+        assert await asyncio.wait_for(m.version(), 5) == package_version  # the only connection came back
+
+    run(db, body, min_size=1, max_size=1, timeout=3.0)

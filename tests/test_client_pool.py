@@ -321,6 +321,8 @@ def test_state_left_by_connection_does_not_reach_the_clients_calls(db: str, new_
             c.autocommit = False
             c.row_factory = dict_row  # type: ignore[assignment]
             c.execute("SELECT set_config('session_manager.user_id', %s, false)", (other,))
+            c.execute("CREATE TEMP TABLE left_behind (x int)")
+            c.execute("SET ROLE session_manager_monitor")  # may not call append_message
             c.execute("SELECT 1")
         stored = m.append_message(sid, "user", "kept")
         info = m.get_session_info(sid)
@@ -332,6 +334,8 @@ def test_state_left_by_connection_does_not_reach_the_clients_calls(db: str, new_
                             (stored.message_id,)).fetchone()
             assert row == (1,)  # the append was committed, not rolled back with a leftover transaction
             assert c.execute("SELECT current_setting('session_manager.user_id', true)").fetchone() in ((None,), ("",))
+            assert c.execute("SELECT current_user = session_user, to_regclass('pg_temp.left_behind')").fetchone() \
+                == (True, None)
 
 
 def test_metrics_whose_connection_is_lost_is_retried(db: str, app_name: str, manager: SessionManager) -> None:
@@ -341,3 +345,27 @@ def test_metrics_whose_connection_is_lost_is_retried(db: str, app_name: str, man
                                      manager.metrics)
     assert error is None and result is not None
     assert manager.call_stats()["metrics"].retries == 1
+
+
+def test_metrics_whose_socket_is_cut_is_retried(db: str, app_name: str, proxy: tuple[TcpProxy, str]) -> None:
+    pytest.importorskip("prometheus_client")
+    # The network cut mid-read (no SQLSTATE, the socket closed): a lost connection, retried like a killed backend.
+    relay, dsn = proxy
+    outcome: dict[str, Any] = {}
+    with SessionManager(dsn, min_size=1, max_size=1, timeout=10.0, name=app_name) as m, \
+            psycopg.connect(db) as locker, psycopg.connect(db, autocommit=True) as admin:
+        locker.execute("LOCK TABLE session_manager.settings IN ACCESS EXCLUSIVE MODE")
+        worker = threading.Thread(target=lambda: outcome.update(result=m.metrics()))
+        worker.start()
+        deadline = time.monotonic() + 10
+        waiting = """SELECT 1 FROM pg_stat_activity WHERE application_name = %s AND wait_event_type = 'Lock'"""
+        while admin.execute(waiting, (app_name,)).fetchone() is None:
+            assert time.monotonic() < deadline, "metrics() never waited on the lock"
+            time.sleep(0.01)
+        relay.stop()
+        relay.start()
+        time.sleep(0.1)
+        locker.commit()
+        worker.join(15)
+        assert outcome.get("result") is not None
+        assert m.call_stats()["metrics"].retries >= 1

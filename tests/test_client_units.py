@@ -77,7 +77,9 @@ def test_the_dsn_settings_win_over_the_clients_defaults(monkeypatch: pytest.Monk
                         "keepalives": 1, "keepalives_idle": 15, "keepalives_interval": 5}
     given = connection_kwargs("postgresql://db/chat?connect_timeout=3&application_name=bot&tcp_user_timeout=0"
                               "&keepalives=0", PoolSettings(prepared_statements=False))
-    assert given == {"autocommit": True, "prepare_threshold": None}
+    assert given == {"autocommit": True, "prepare_threshold": None, "keepalives_idle": 15, "keepalives_interval": 5}
+    # Each keepalive setting on its own: the DSN's keepalives_idle wins, the others are still added.
+    assert "keepalives_idle" not in connection_kwargs("host=db keepalives_idle=60", PoolSettings())
 
 
 def test_every_host_of_a_dsn_is_tried_within_the_timeout(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -329,15 +329,17 @@ def _async_cursor(conn: psycopg.AsyncConnection[Any]) -> psycopg.AsyncCursor[Any
 
 # What connection() may leave behind on a connection, and the client's calls must not inherit: autocommit
 # off (their writes would be rolled back when the pool takes the connection back), another row factory,
-# transaction characteristics, and session settings (a session-wide session_manager.user_id would scope
-# every later call). One RESET ALL round trip when connection() ends; the client's own calls pay nothing.
+# transaction characteristics, and the session's state: settings (a session-wide session_manager.user_id
+# would scope every later call), SET ROLE, temporary tables, advisory locks, LISTEN. DISCARD ALL (what
+# PgBouncer resets a server connection with) undoes all of those in one round trip, its prepared
+# statements too, which psycopg sees and forgets; a DSN's options stay. The client's own calls pay nothing.
 def _restore_connection(conn: psycopg.Connection[Any]) -> None:
     if conn.closed or conn.info.transaction_status != psycopg.pq.TransactionStatus.IDLE:
         return  # the pool rolls back or discards it
     conn.autocommit = True
     conn.row_factory = tuple_row
     conn.read_only = conn.isolation_level = conn.deferrable = None
-    conn.execute("RESET ALL")
+    conn.execute("DISCARD ALL")
 
 
 async def _restore_async_connection(conn: psycopg.AsyncConnection[Any]) -> None:
@@ -348,7 +350,7 @@ async def _restore_async_connection(conn: psycopg.AsyncConnection[Any]) -> None:
     await conn.set_read_only(None)
     await conn.set_isolation_level(None)
     await conn.set_deferrable(None)
-    await conn.execute("RESET ALL")
+    await conn.execute("DISCARD ALL")
 
 
 # --- What both classes share: settings, state, statistics, the retry decision -------------------------
@@ -519,21 +521,27 @@ class SessionManager(_ManagerBase):
     def connection(self) -> Iterator[psycopg.Connection[Any]]:
         """A pooled connection (autocommit) for what the methods do not cover; errors are translated."""
         pool = self._pool()
+        lost = False
         try:
             conn = pool.getconn()
             try:
-                with conn:  # commits, or rolls back on an exception, as psycopg_pool's connection() does
-                    yield conn
-            finally:
                 try:
-                    _restore_connection(conn)
-                except psycopg.Error:
-                    conn.close()  # the pool replaces it
-                pool.putconn(conn)
+                    with conn:  # commits, or rolls back on an exception, as psycopg_pool's connection() does
+                        yield conn
+                except BaseException:
+                    lost = conn.broken  # a lost connection is ConnectionLostError, so metrics() retries it
+                    raise
+                finally:
+                    try:
+                        _restore_connection(conn)
+                    except psycopg.Error:
+                        conn.close()  # the pool replaces it
+            finally:
+                pool.putconn(conn)  # whatever happened, even an interruption during the restore
         except SessionManagerError:
             raise
         except (psycopg.Error, PoolTimeout) as exc:
-            raise translate(exc) from exc
+            raise translate(exc, connection_broken=lost) from exc
 
     def _run(self, call: Call[T]) -> T:
         started = time.perf_counter()
@@ -743,21 +751,27 @@ class AsyncSessionManager(_ManagerBase):
     @asynccontextmanager
     async def connection(self) -> AsyncIterator[psycopg.AsyncConnection[Any]]:
         pool = await self._pool()
+        lost = False
         try:
             conn = await pool.getconn()
             try:
-                async with conn:
-                    yield conn
-            finally:
                 try:
-                    await _restore_async_connection(conn)
-                except psycopg.Error:
-                    await conn.close()
-                await pool.putconn(conn)
+                    async with conn:
+                        yield conn
+                except BaseException:
+                    lost = conn.broken
+                    raise
+                finally:
+                    try:
+                        await _restore_async_connection(conn)
+                    except psycopg.Error:
+                        await conn.close()
+            finally:
+                await pool.putconn(conn)  # also when the task is cancelled during the restore
         except SessionManagerError:
             raise
         except (psycopg.Error, PoolTimeout) as exc:
-            raise translate(exc) from exc
+            raise translate(exc, connection_broken=lost) from exc
 
     async def _run(self, call: Call[T]) -> T:
         started = time.perf_counter()

@@ -107,7 +107,7 @@ def connection_kwargs(dsn: str, settings: PoolSettings) -> dict[str, Any]:
     given = conninfo_to_dict(dsn)  # parses only (raises on a malformed DSN); the DSN itself is passed as is
     if "connect_timeout" not in given and "PGCONNECT_TIMEOUT" not in os.environ:
         # libpq waits this long for each host of a multi-host DSN: trying them all stays within `timeout`.
-        hosts = max(1, len(str(given.get("host") or "").split(",")))
+        hosts = max(1, len(str(given.get("host") or given.get("hostaddr") or os.environ.get("PGHOST", "")).split(",")))
         seconds = min(math.ceil(settings.connect_timeout), math.floor(settings.timeout / hosts))
         kwargs["connect_timeout"] = max(2, seconds)  # libpq: whole seconds, >= 2
     if "tcp_user_timeout" not in given:
@@ -116,9 +116,9 @@ def connection_kwargs(dsn: str, settings: PoolSettings) -> dict[str, Any]:
         # keepalive unacknowledged for `timeout` ends the connection, and the call fails (or is retried).
         # A long query is not cut: the server's kernel acknowledges while the backend works.
         kwargs["tcp_user_timeout"] = max(1000, int(settings.timeout * 1000))
-    if "keepalives" not in given:
-        # Idle pooled connections to a vanished server are found within keepalives_idle + tcp_user_timeout.
-        kwargs.update(keepalives=1, keepalives_idle=max(1, math.ceil(settings.timeout)), keepalives_interval=5)
+    # Idle pooled connections to a vanished server are found within keepalives_idle + tcp_user_timeout.
+    keepalives = {"keepalives": 1, "keepalives_idle": max(1, math.ceil(settings.timeout)), "keepalives_interval": 5}
+    kwargs.update({k: v for k, v in keepalives.items() if k not in given})
     if "application_name" not in given and "PGAPPNAME" not in os.environ:
         kwargs["application_name"] = settings.name
     return kwargs
