@@ -7,6 +7,7 @@ Select with ``pytest -m citus``; the cluster and its deployed database are sessi
 """
 from __future__ import annotations
 
+import json
 import re
 import threading
 import time
@@ -184,6 +185,36 @@ def test_a_null_session_id_is_22004_and_the_coordinator_keeps_running(conn: psyc
         with pytest.raises(psycopg.errors.NullValueNotAllowed):
             conn.execute(call)
     assert conn.execute("SELECT 1").fetchone() == (1,)
+
+
+
+def test_the_0_5_2_fixes_hold_on_citus(conn: psycopg.Connection[Any], new_user: Callable[[], str]) -> None:
+    """append_message and append_messages on Citus have the 0.5.2 bodies with citus/functions' adaptation:
+    a retry succeeds after a settings change; one brace of a message_id and a 2-D array are the package's 22023."""
+    user = new_user()
+    row = conn.execute("SELECT session_id FROM session_manager.get_or_create_session(%s, 'geral', 'c-052')",
+                       (user,)).fetchone()
+    assert row is not None
+    sid, one, two = row[0], str(uuid.uuid4()), str(uuid.uuid4())
+    single = "SELECT created_at FROM session_manager.append_message(%s, 'assistant', 'oi', %s, 'max')"
+    batch = "SELECT created_at FROM session_manager.append_messages(%s, %s)"
+    element = json.dumps([{"role": "assistant", "content": "b", "message_id": two, "agent_id": "max"}])
+    first, stored = conn.execute(single, (sid, one)).fetchone(), conn.execute(batch, (sid, element)).fetchone()
+    conn.execute("UPDATE session_manager.settings SET agents = ARRAY['financeiro', 'geral']")
+    try:
+        assert conn.execute(single, (sid, one)).fetchone() == first
+        assert conn.execute(batch, (sid, element)).fetchone() == stored
+        with pytest.raises(psycopg.errors.InvalidParameterValue, match=r"not in settings\.agents"):
+            conn.execute(single, (sid, str(uuid.uuid4())))
+    finally:
+        conn.execute("UPDATE session_manager.settings SET agents = ARRAY['financeiro', 'max', 'geral']")
+    with pytest.raises(psycopg.errors.InvalidParameterValue, match="is not a UUID"):
+        brace = json.dumps([{"role": "user", "content": "x", "message_id": "{" + str(uuid.uuid4())}])
+        conn.execute(batch, (sid, brace))
+    with pytest.raises(psycopg.errors.InvalidParameterValue, match="one-dimensional"):
+        conn.execute("SELECT session_manager.touch_sessions(ARRAY[[%s, %s]])", (sid, sid))
+    info = conn.execute("SELECT message_count FROM session_manager.get_session_info(%s)", (sid,)).fetchone()
+    assert info == (2,)
 
 
 # -- the races ------------------------------------------------------------------------------------
