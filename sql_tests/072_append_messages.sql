@@ -1,6 +1,6 @@
 -- append_messages: a JSON array of messages stored in order in one transaction, all or nothing.
 BEGIN;
-SELECT plan(42);
+SELECT plan(44);
 \ir fixtures/chat.sql
 SELECT has_function('session_manager', 'append_messages', ARRAY['text', 'jsonb'], 'append_messages exists');
 SELECT function_returns('session_manager', 'append_messages', ARRAY['text', 'jsonb'], 'setof session_manager.message', 'it returns messages');
@@ -90,6 +90,15 @@ SELECT throws_ok($$SELECT session_manager.append_messages('live', (SELECT jsonb_
                  '22023', NULL, 'more than max_batch_messages is rejected');
 SELECT is((SELECT count(*)::int FROM session_manager.append_messages('live', (SELECT jsonb_agg(jsonb_build_object('role', 'user', 'content', 'm' || i)) FROM generate_series(1, 3) i))),
           3, 'exactly max_batch_messages is stored');
+-- A retried batch succeeds after the settings changed; a new element meets them.
+CREATE TEMP TABLE batch_before AS SELECT * FROM session_manager.append_messages('live',
+  '[{"role": "assistant", "content": "antes", "message_id": "d0eebc99-9c0b-4ef8-bb6d-6bb9bd380a13", "agent_id": "max"}]');
+UPDATE session_manager.settings SET agents = ARRAY['financeiro', 'geral'];
+SELECT is((SELECT m.created_at FROM session_manager.append_messages('live',
+             '[{"role": "assistant", "content": "antes", "message_id": "d0eebc99-9c0b-4ef8-bb6d-6bb9bd380a13", "agent_id": "max"}]') m),
+          (SELECT created_at FROM batch_before), 'a retried batch returns its stored row though its agent left settings.agents');
+SELECT throws_ok($$SELECT session_manager.append_messages('live', '[{"role": "assistant", "content": "depois", "agent_id": "max"}]')$$,
+                 '22023', 'messages[0]: agent ''max'' is not in settings.agents {financeiro,geral}', 'a new element of that agent is refused');
 SELECT throws_ok($$SELECT session_manager.append_messages('nope', '[{"role": "user", "content": "x"}]')$$, 'P0002', NULL,
                  'an unknown session is rejected');
 SELECT set_config('session_manager.user_id', 'u2', true);

@@ -10,7 +10,8 @@ DO $$
 DECLARE
   definition text := pg_catalog.pg_get_functiondef('session_manager.touch_sessions(text[])'::pg_catalog.regprocedure);
 BEGIN
-  IF pg_catalog.strpos(definition, '  ELSIF pg_catalog.array_position(touch_sessions.session_ids, NULL::pg_catalog.text) IS NOT NULL THEN') = 0 THEN
+  IF pg_catalog.strpos(definition, '  ELSIF pg_catalog.array_position(touch_sessions.session_ids, NULL::pg_catalog.text) IS NOT NULL THEN') = 0
+     OR pg_catalog.strpos(definition, 'pg_catalog.array_ndims(touch_sessions.session_ids)') > 0 THEN
     RAISE EXCEPTION USING ERRCODE = '55000', MESSAGE = 'functions/touch_sessions: session_manager.touch_sessions(text[]) is not the definition this change edits',
       HINT = 'Deploy this change onto the definition of functions/touch_sessions@v0.5.1 (or citus/functions).';
   END IF;
