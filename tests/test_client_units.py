@@ -2,6 +2,9 @@
 connection arguments. Everything that talks to PostgreSQL is tested against the real server elsewhere."""
 from __future__ import annotations
 
+import uuid
+from datetime import datetime, timezone
+
 import psycopg
 import psycopg_pool
 import pytest
@@ -12,6 +15,7 @@ from session_manager import (
     ConnectionLostError,
     DatabaseError,
     InvalidArgumentError,
+    Message,
     NullArgumentError,
     PoolSettings,
     PoolTimeoutError,
@@ -111,3 +115,11 @@ def test_call_stats_count_each_duration_in_the_first_bucket_at_or_above_it() -> 
     assert list(t.bucket_counts) == expected
     assert (t.count, t.errors, t.retries, t.max_seconds) == (5, 1, 2, 20.0)
     assert stats.snapshot().get("version") is None
+
+
+def test_a_message_with_metadata_is_hashable_and_compared_by_it() -> None:
+    at = datetime(2026, 12, 4, tzinfo=timezone.utc)
+    a = Message(uuid.UUID(int=1), "s", "tool", "", at, "max", {"tool_calls": []})
+    b = Message(uuid.UUID(int=1), "s", "tool", "", at, "max", {"tool_calls": [1]})
+    assert len({a, a}) == 1 and hash(a) == hash(b)  # a frozen dataclass holding a dict raised TypeError
+    assert a != b

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, field, fields
 from datetime import datetime
 from typing import Any, TypedDict
 
@@ -38,7 +38,8 @@ class Message:
     content: str
     created_at: datetime
     agent_id: str | None = None
-    metadata: dict[str, Any] | None = None
+    # Compared, but left out of the hash (a dict has none): a Message with metadata stays hashable.
+    metadata: dict[str, Any] | None = field(default=None, hash=False)
 
     @classmethod
     def from_row(cls, row: tuple[Any, ...]) -> Message:
