@@ -1,10 +1,10 @@
 -- Deploy pg-session-manager:functions/append_message to pg
--- requires: functions/append_message@v0.5.1 functions/message_internals citus/functions
+-- requires: functions/append_message@v0.5.1 functions/message_passes_checks citus/functions
 -- append_message's hot path inline. It called five helpers on every message (check_id,
 -- check_message, stored_retry, lock_live_session, add_message_count), each a statement of its own,
--- a function call and a search_path set and restored. Now the checks are one expression, the lock
--- and the counter are its own statements, and a helper runs only where it has something to say: the
--- argument checks when that expression is not true, the lock's when the session is not found or not
+-- a function call and a search_path set and restored. Now the checks are one inlined expression
+-- (message_passes_checks), the lock and the counter are its own statements, and a helper runs only
+-- where it has something to say: the argument checks when that expression is not true, the lock's when the session is not found or not
 -- live (they raise the very errors they raised before), stored_retry only for a given message_id.
 -- Measured with valgrind (bench/touch_instructions.py's method): 829,000 -> 622,000 instructions a call (-25 %).
 -- Same signature, result, errors and grants, but for one fix: a retry of a stored message succeeds
@@ -33,14 +33,9 @@ BEGIN
   SELECT s.max_content_length, s.max_metadata_bytes, s.agents, s.idle_timeout, s.touch_resolution
   INTO content_limit, metadata_limit, allowed_agents, idle, resolution
   FROM session_manager.settings s;
-  -- True only when check_message would pass; anything else (NULL included) lets it raise its error.
-  IF (append_message.role IN ('user', 'assistant', 'system', 'tool')
-      AND length(append_message.content) <= content_limit
-      AND (append_message.content <> '' OR append_message.metadata IS NOT NULL)
-      AND (append_message.agent_id IS NULL OR append_message.agent_id = ANY (allowed_agents))
-      AND (append_message.metadata IS NULL
-           OR (jsonb_typeof(append_message.metadata) = 'object'
-               AND octet_length(append_message.metadata::text) <= metadata_limit))) IS NOT TRUE THEN
+  -- check_message only to raise its error (message_passes_checks says when it would not).
+  IF NOT session_manager.message_passes_checks(append_message.role, append_message.content, append_message.agent_id,
+                                               append_message.metadata, content_limit, metadata_limit, allowed_agents) THEN
     -- A retry of a stored message succeeds even when the settings have changed since it was stored
     -- (an agent taken out of settings.agents, a lower max_content_length). Any other answer of
     -- stored_retry (nothing stored, 23505, another user's: P0002) leaves the check to say what is wrong.

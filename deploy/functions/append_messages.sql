@@ -1,5 +1,5 @@
 -- Deploy pg-session-manager:functions/append_messages to pg
--- requires: functions/append_messages@v0.5.1
+-- requires: functions/append_messages@v0.5.1 functions/message_passes_checks
 -- Two fixes, each the edit of one statement of the deployed body, plain or the one citus/functions
 -- adapted on Citus (both have these lines; the body is edited in place, replaced text for text):
 -- * A message_id with one brace ('{a0eebc99-...' or '...0a11}') passed the UUID pattern, whose braces
@@ -7,9 +7,9 @@
 --   braces now come in pairs or not at all: such an id is 22023 "messages[i]: ... is not a UUID".
 -- * An element checked against today's settings failed a retry of a batch stored before they changed
 --   (an agent taken out of settings.agents, a lower max_content_length); the client retries batches.
---   As in append_message, the checks are one expression, and when it is not true a stored message
---   under the element's message_id is the answer, else check_message raises. A valid element no longer
---   calls check_message at all.
+--   As in append_message, the checks are one expression (message_passes_checks), and when it is not
+--   true a stored message under the element's message_id is the answer, else check_message raises. A
+--   valid element no longer calls check_message at all.
 SET lock_timeout = '3s';
 BEGIN;
 DO $$
@@ -21,14 +21,11 @@ BEGIN
       cfg.max_content_length, cfg.max_metadata_bytes, cfg.agents, label);
 ') = 0
      OR pg_catalog.strpos(definition, '''^(\{[0-9a-f]{8}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{12}\}|[0-9a-f]{8}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{12})$''') > 0
-     OR pg_catalog.strpos(definition, '    -- True only when check_message would pass (as in append_message). A retried element whose message is
-    -- stored succeeds even when the settings changed since; anything else gets check_message''s error.
-    IF (roles[i] IN (''user'', ''assistant'', ''system'', ''tool'')
-        AND length(contents[i]) <= cfg.max_content_length
-        AND (contents[i] <> '''' OR metadatas[i] IS NOT NULL)
-        AND (agent_ids[i] IS NULL OR agent_ids[i] = ANY (cfg.agents))
-        AND (metadatas[i] IS NULL
-             OR (jsonb_typeof(metadatas[i]) = ''object'' AND octet_length(metadatas[i]::text) <= cfg.max_metadata_bytes))) IS NOT TRUE THEN
+     OR pg_catalog.strpos(definition, '    -- check_message only to raise its error (message_passes_checks, as in append_message). A retried
+    -- element whose message is stored succeeds even when the settings changed since; anything else gets
+    -- check_message''s error.
+    IF NOT session_manager.message_passes_checks(roles[i], contents[i], agent_ids[i], metadatas[i],
+        cfg.max_content_length, cfg.max_metadata_bytes, cfg.agents) THEN
       stored := NULL;
       IF ids[i] IS NOT NULL AND roles[i] IS NOT NULL AND contents[i] IS NOT NULL THEN
         BEGIN
@@ -52,14 +49,11 @@ BEGIN
   definition := pg_catalog.replace(definition, '    PERFORM session_manager.check_message(roles[i], contents[i], agent_ids[i], metadatas[i],
       cfg.max_content_length, cfg.max_metadata_bytes, cfg.agents, label);
 ',
-    '    -- True only when check_message would pass (as in append_message). A retried element whose message is
-    -- stored succeeds even when the settings changed since; anything else gets check_message''s error.
-    IF (roles[i] IN (''user'', ''assistant'', ''system'', ''tool'')
-        AND length(contents[i]) <= cfg.max_content_length
-        AND (contents[i] <> '''' OR metadatas[i] IS NOT NULL)
-        AND (agent_ids[i] IS NULL OR agent_ids[i] = ANY (cfg.agents))
-        AND (metadatas[i] IS NULL
-             OR (jsonb_typeof(metadatas[i]) = ''object'' AND octet_length(metadatas[i]::text) <= cfg.max_metadata_bytes))) IS NOT TRUE THEN
+    '    -- check_message only to raise its error (message_passes_checks, as in append_message). A retried
+    -- element whose message is stored succeeds even when the settings changed since; anything else gets
+    -- check_message''s error.
+    IF NOT session_manager.message_passes_checks(roles[i], contents[i], agent_ids[i], metadatas[i],
+        cfg.max_content_length, cfg.max_metadata_bytes, cfg.agents) THEN
       stored := NULL;
       IF ids[i] IS NOT NULL AND roles[i] IS NOT NULL AND contents[i] IS NOT NULL THEN
         BEGIN

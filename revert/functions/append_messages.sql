@@ -8,14 +8,11 @@ DECLARE
   definition text := pg_catalog.pg_get_functiondef('session_manager.append_messages(text,jsonb)'::pg_catalog.regprocedure);
 BEGIN
   IF pg_catalog.strpos(definition, '''^(\{[0-9a-f]{8}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{12}\}|[0-9a-f]{8}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{12})$''') = 0
-     OR pg_catalog.strpos(definition, '    -- True only when check_message would pass (as in append_message). A retried element whose message is
-    -- stored succeeds even when the settings changed since; anything else gets check_message''s error.
-    IF (roles[i] IN (''user'', ''assistant'', ''system'', ''tool'')
-        AND length(contents[i]) <= cfg.max_content_length
-        AND (contents[i] <> '''' OR metadatas[i] IS NOT NULL)
-        AND (agent_ids[i] IS NULL OR agent_ids[i] = ANY (cfg.agents))
-        AND (metadatas[i] IS NULL
-             OR (jsonb_typeof(metadatas[i]) = ''object'' AND octet_length(metadatas[i]::text) <= cfg.max_metadata_bytes))) IS NOT TRUE THEN
+     OR pg_catalog.strpos(definition, '    -- check_message only to raise its error (message_passes_checks, as in append_message). A retried
+    -- element whose message is stored succeeds even when the settings changed since; anything else gets
+    -- check_message''s error.
+    IF NOT session_manager.message_passes_checks(roles[i], contents[i], agent_ids[i], metadatas[i],
+        cfg.max_content_length, cfg.max_metadata_bytes, cfg.agents) THEN
       stored := NULL;
       IF ids[i] IS NOT NULL AND roles[i] IS NOT NULL AND contents[i] IS NOT NULL THEN
         BEGIN
@@ -36,14 +33,11 @@ BEGIN
   END IF;
   definition := pg_catalog.replace(definition, '''^(\{[0-9a-f]{8}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{12}\}|[0-9a-f]{8}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{12})$''',
     '''^\{?[0-9a-f]{8}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{12}\}?$''');
-  definition := pg_catalog.replace(definition, '    -- True only when check_message would pass (as in append_message). A retried element whose message is
-    -- stored succeeds even when the settings changed since; anything else gets check_message''s error.
-    IF (roles[i] IN (''user'', ''assistant'', ''system'', ''tool'')
-        AND length(contents[i]) <= cfg.max_content_length
-        AND (contents[i] <> '''' OR metadatas[i] IS NOT NULL)
-        AND (agent_ids[i] IS NULL OR agent_ids[i] = ANY (cfg.agents))
-        AND (metadatas[i] IS NULL
-             OR (jsonb_typeof(metadatas[i]) = ''object'' AND octet_length(metadatas[i]::text) <= cfg.max_metadata_bytes))) IS NOT TRUE THEN
+  definition := pg_catalog.replace(definition, '    -- check_message only to raise its error (message_passes_checks, as in append_message). A retried
+    -- element whose message is stored succeeds even when the settings changed since; anything else gets
+    -- check_message''s error.
+    IF NOT session_manager.message_passes_checks(roles[i], contents[i], agent_ids[i], metadatas[i],
+        cfg.max_content_length, cfg.max_metadata_bytes, cfg.agents) THEN
       stored := NULL;
       IF ids[i] IS NOT NULL AND roles[i] IS NOT NULL AND contents[i] IS NOT NULL THEN
         BEGIN
