@@ -330,16 +330,20 @@ def _async_cursor(conn: psycopg.AsyncConnection[Any]) -> psycopg.AsyncCursor[Any
 # What connection() may leave behind on a connection, and the client's calls must not inherit: autocommit
 # off (their writes would be rolled back when the pool takes the connection back), another row factory,
 # transaction characteristics, and the session's state: settings (a session-wide session_manager.user_id
-# would scope every later call), SET ROLE, temporary tables, advisory locks, LISTEN. DISCARD ALL (what
-# PgBouncer resets a server connection with) undoes all of those in one round trip, its prepared
-# statements too, which psycopg sees and forgets; a DSN's options stay. The client's own calls pay nothing.
+# would scope every later call), SET ROLE, cursors, temporary tables, LISTEN, advisory locks. _RESET undoes
+# those in one round trip; a DSN's options stay. Not DISCARD ALL: its DISCARD PLANS drops every cached plan
+# of the backend, the hot-path functions' too, and with it `session-manager metrics --listen` (a read
+# through connection() every second) failed a scrape in tests/test_monitoring_export_tools.py's alert test,
+# on CI and here. The client's own calls pay nothing.
+_RESET = ("RESET SESSION AUTHORIZATION; RESET ROLE; RESET ALL; CLOSE ALL; UNLISTEN *; "
+          "SELECT pg_catalog.pg_advisory_unlock_all(); DISCARD TEMP")
 def _restore_connection(conn: psycopg.Connection[Any]) -> None:
     if conn.closed or conn.info.transaction_status != psycopg.pq.TransactionStatus.IDLE:
         return  # the pool rolls back or discards it
     conn.autocommit = True
     conn.row_factory = tuple_row
     conn.read_only = conn.isolation_level = conn.deferrable = None
-    conn.execute("DISCARD ALL")
+    conn.execute(_RESET)
 
 
 async def _restore_async_connection(conn: psycopg.AsyncConnection[Any]) -> None:
@@ -350,7 +354,7 @@ async def _restore_async_connection(conn: psycopg.AsyncConnection[Any]) -> None:
     await conn.set_read_only(None)
     await conn.set_isolation_level(None)
     await conn.set_deferrable(None)
-    await conn.execute("DISCARD ALL")
+    await conn.execute(_RESET)
 
 
 # --- What both classes share: settings, state, statistics, the retry decision -------------------------
