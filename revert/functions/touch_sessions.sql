@@ -5,16 +5,17 @@ BEGIN;
 DO $$
 DECLARE
   definition text := pg_catalog.pg_get_functiondef('session_manager.touch_sessions(text[])'::pg_catalog.regprocedure);
-BEGIN
-  IF pg_catalog.strpos(definition, '  ELSIF pg_catalog.array_ndims(touch_sessions.session_ids) OPERATOR(pg_catalog.>) 1 THEN
+  old_1 text := '  ELSIF pg_catalog.array_ndims(touch_sessions.session_ids) OPERATOR(pg_catalog.>) 1 THEN
     PERFORM session_manager.raise_invalid(''22023'', ''session_ids must be a one-dimensional array'', ''Pass a flat array of session ids.'');
-  ELSIF pg_catalog.array_position(touch_sessions.session_ids, NULL::pg_catalog.text) IS NOT NULL THEN') = 0 THEN
+  ELSIF pg_catalog.array_position(touch_sessions.session_ids, NULL::pg_catalog.text) IS NOT NULL THEN';
+  new_1 text := '  ELSIF pg_catalog.array_position(touch_sessions.session_ids, NULL::pg_catalog.text) IS NOT NULL THEN';
+BEGIN
+  IF pg_catalog.strpos(definition, old_1) = 0 THEN
     RAISE EXCEPTION USING ERRCODE = '55000', MESSAGE = 'functions/touch_sessions: session_manager.touch_sessions(text[]) is not the definition this change edits',
       HINT = 'Revert only what this change deployed.';
   END IF;
-  EXECUTE pg_catalog.replace(definition, '  ELSIF pg_catalog.array_ndims(touch_sessions.session_ids) OPERATOR(pg_catalog.>) 1 THEN
-    PERFORM session_manager.raise_invalid(''22023'', ''session_ids must be a one-dimensional array'', ''Pass a flat array of session ids.'');
-  ELSIF pg_catalog.array_position(touch_sessions.session_ids, NULL::pg_catalog.text) IS NOT NULL THEN', '  ELSIF pg_catalog.array_position(touch_sessions.session_ids, NULL::pg_catalog.text) IS NOT NULL THEN');
+  definition := pg_catalog.replace(definition, old_1, new_1);
+  EXECUTE definition;
 END
 $$;
 COMMIT;
