@@ -38,6 +38,7 @@ fi
 APT_PACKAGES=(postgresql-15 postgresql-client-15 postgresql-15-cron postgresql-15-pgtap sqitch
               libdbd-pg-perl libtap-parser-sourcehandler-pgtap-perl pgbouncer
               prometheus prometheus-postgres-exporter
+              iptables iproute2  # tests/test_faults_partition.py: a partition in a namespace of its own
               chromium)  # headless, for the status page test: 25 packages, 124 MB download, 414 MB on disk
 install_missing "${APT_PACKAGES[@]}"
 if [ -n "$installed" ]; then
